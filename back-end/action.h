@@ -1,0 +1,22 @@
+/*
+ * action.h — RPC actions of the back end.  Each handler validates its own
+ * data, uses only parameterised SQL, is safe to run twice (requests are
+ * redelivered when a replica dies), and returns a reply object.
+ */
+#ifndef PARLEY_ACTION_H
+#define PARLEY_ACTION_H
+
+#include <jansson.h>
+
+struct db;
+
+typedef json_t	*(*action_fn)(struct db *, json_t *data);
+
+/* Look up action in the table and run it; unknown actions get a failure. */
+json_t	*action_dispatch(struct db *, const char *action, json_t *data);
+
+/* action_user.c */
+json_t	*action_register(struct db *, json_t *data);
+json_t	*action_gethash(struct db *, json_t *data);
+
+#endif

@@ -1,0 +1,80 @@
+/* action_user.c — REGISTER and GETHASH, compatible with the original
+ * example's JSON (SPEC §3.2). */
+#include <stdio.h>
+#include <string.h>
+
+#include "action.h"
+#include "db.h"
+#include "jsonx.h"
+#include "log.h"
+
+#define EMAIL_MAX	254	/* RFC 5321 path limit */
+#define HASH_MAX	512	/* an Argon2id PHC string is ~100 bytes */
+
+/*
+ * Insert, or succeed again when the same (email, hash) is already there:
+ * a redelivered REGISTER must not turn into "User already exists".  Hashes
+ * are salted, so a different registration of the same email never matches.
+ */
+static const struct db_query q_register = {
+	"user_register",
+	"WITH ins AS (INSERT INTO users (email, hash) VALUES ($1, $2) "
+	"ON CONFLICT (email) DO NOTHING RETURNING 1) "
+	"SELECT EXISTS (SELECT 1 FROM ins) OR EXISTS (SELECT 1 FROM users "
+	"WHERE email = $1 AND hash = $2)",
+	2, DB_WRITE
+};
+
+static const struct db_query q_gethash = {
+	"user_gethash",
+	"SELECT hash FROM users WHERE email = $1",
+	1, DB_READ
+};
+
+json_t *
+action_register(struct db *db, json_t *data)
+{
+	const char	*email, *hash, *params[2];
+	PGresult	*res;
+	char		 err[128];
+	int		 created;
+
+	if (jsonx_get_string(data, "email", EMAIL_MAX, &email, err,
+	    sizeof(err)) == -1 ||
+	    jsonx_get_string(data, "hash", HASH_MAX, &hash, err,
+	    sizeof(err)) == -1)
+		return jsonx_failure(err);
+	params[0] = email;
+	params[1] = hash;
+	if ((res = db_exec(db, &q_register, params, err, sizeof(err))) == NULL)
+		return jsonx_failure(err);
+	created = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!created)
+		return jsonx_failure("User already exists");
+	log_info("user registered");
+	return json_pack("{sb}", "success", 1);
+}
+
+json_t *
+action_gethash(struct db *db, json_t *data)
+{
+	const char	*email, *params[1];
+	PGresult	*res;
+	json_t		*reply;
+	char		 err[128];
+
+	if (jsonx_get_string(data, "email", EMAIL_MAX, &email, err,
+	    sizeof(err)) == -1)
+		return jsonx_failure(err);
+	params[0] = email;
+	if ((res = db_exec(db, &q_gethash, params, err, sizeof(err))) == NULL)
+		return jsonx_failure(err);
+	if (PQntuples(res) == 1)
+		reply = json_pack("{sbss}", "success", 1, "hash",
+		    PQgetvalue(res, 0, 0));
+	else
+		reply = jsonx_failure("Unknown user");
+	PQclear(res);
+	return reply;
+}

@@ -1,0 +1,24 @@
+/* log.h — one logging module for every daemon: stderr, one event per line. */
+#ifndef PARLEY_LOG_H
+#define PARLEY_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN };
+
+/* Name shown on every line; level from LOG_LEVEL (debug|info|warn). */
+void log_init(const char *progname);
+void log_set_level(enum log_level);
+int  log_level_enabled(enum log_level);
+
+void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Like log_warnx, with strerror(errno) appended as err="...". */
+void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void fatalx(const char *, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+void fatal(const char *, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * rpc.h — the request/reply protocol over RabbitMQ (SPEC §3.2).
+ *
+ * Request: {"action": A, "data": {...}} on the durable queue "requests",
+ * with reply_to and correlation_id.  Reply: {"success": bool, ...}.
+ */
+#ifndef PARLEY_RPC_H
+#define PARLEY_RPC_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define RPC_QUEUE		"requests"
+#define RPC_MAX_BODY		65536	/* larger requests are refused */
+
+/*
+ * Split a request body into its action and data object.  On success returns
+ * 0 with *root owning both; on failure -1 with a message fit for the reply.
+ */
+int	rpc_request_parse(const void *body, size_t len, json_t **root,
+	    const char **action, json_t **data, char *err, size_t errlen);
+
+/* The request body for action and data (data may be NULL: {}). */
+char	*rpc_request_encode(const char *action, json_t *data);
+
+#endif

@@ -1,0 +1,123 @@
+/* rpc_server.c — the consuming side of the RPC protocol. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "log.h"
+#include "mq.h"
+#include "rpc.h"
+#include "rpc_server.h"
+#include "xmalloc.h"
+
+struct rpc_server {
+	struct mq			*mq;
+	struct rpc_server_handlers	 h;
+	void				*arg;
+	unsigned			 prefetch;
+};
+
+static int
+rpc_server_on_connect(struct mq *mq, void *arg)
+{
+	struct rpc_server		*srv = arg;
+	const struct mq_queue_options	 durable = { .durable = 1 };
+
+	if (mq_declare_queue(mq, RPC_QUEUE, &durable, NULL, 0) == -1)
+		return -1;
+	return mq_consume(mq, RPC_QUEUE, 0, srv->prefetch);
+}
+
+static json_t *
+rpc_server_dispatch(struct rpc_server *srv, const struct mq_message *msg)
+{
+	json_t		*root, *data, *reply;
+	const char	*action;
+	char		 err[256];
+
+	if (rpc_request_parse(msg->body, msg->body_len, &root, &action, &data,
+	    err, sizeof(err)) == -1) {
+		log_info("rpc bad request reason=\"%s\"", err);
+		return jsonx_failure(err);
+	}
+	reply = srv->h.handle(action, data, srv->arg);
+	json_decref(root);
+	return reply;
+}
+
+static void
+rpc_server_on_message(struct mq *mq, const struct mq_message *msg, void *arg)
+{
+	struct rpc_server	*srv = arg;
+	struct mq_publish	 pub;
+	json_t			*reply;
+	char			*body;
+
+	if (msg->reply_to == NULL) {
+		/* Nowhere to answer: drop it rather than loop on it. */
+		log_warnx("rpc request without reply_to dropped tag=%llu",
+		    (unsigned long long)msg->delivery_tag);
+		mq_ack(mq, msg->delivery_tag);
+		return;
+	}
+	reply = rpc_server_dispatch(srv, msg);
+	body = jsonx_dump(reply);
+	json_decref(reply);
+	memset(&pub, 0, sizeof(pub));
+	pub.exchange = "";
+	pub.routing_key = msg->reply_to;
+	pub.correlation_id = msg->correlation_id;
+	pub.body = body;
+	pub.body_len = strlen(body);
+	/* Ack only once the reply is out; if publishing fails, redelivery. */
+	if (mq_publish_now(mq, &pub) == 0)
+		mq_ack(mq, msg->delivery_tag);
+	free(body);
+}
+
+static void
+rpc_server_on_tick(struct mq *mq, void *arg)
+{
+	struct rpc_server *srv = arg;
+
+	(void)mq;
+	if (srv->h.tick != NULL)
+		srv->h.tick(srv->arg);
+}
+
+struct rpc_server *
+rpc_server_start(const char *name, const char *amqp_url, unsigned prefetch,
+    const struct rpc_server_handlers *h, void *arg, char *err, size_t errlen)
+{
+	static const struct mq_handlers handlers = {
+		.on_connect = rpc_server_on_connect,
+		.on_message = rpc_server_on_message,
+		.on_tick = rpc_server_on_tick,
+	};
+	struct rpc_server *srv = xcalloc(1, sizeof(*srv));
+
+	srv->h = *h;
+	srv->arg = arg;
+	srv->prefetch = prefetch;
+	srv->mq = mq_start(name, amqp_url, &handlers, srv, err, errlen);
+	if (srv->mq == NULL) {
+		free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+int
+rpc_server_ready(struct rpc_server *srv)
+{
+	return mq_is_up(srv->mq);
+}
+
+void
+rpc_server_stop(struct rpc_server *srv)
+{
+	if (srv == NULL)
+		return;
+	mq_stop(srv->mq);
+	free(srv);
+}

@@ -1,0 +1,31 @@
+/*
+ * rpc_server.h — consume the requests queue and answer each request.
+ *
+ * The handler runs on the server's mq thread, one request at a time.  The
+ * reply is published before the request is acknowledged, so a server that
+ * dies mid-request leaves it to another replica (handlers are idempotent).
+ */
+#ifndef PARLEY_RPC_SERVER_H
+#define PARLEY_RPC_SERVER_H
+
+#include <jansson.h>
+
+struct rpc_server;
+
+/* Returns the reply object (a new reference); never NULL. */
+typedef json_t	*(*rpc_handler_fn)(const char *action, json_t *data, void *arg);
+
+struct rpc_server_handlers {
+	rpc_handler_fn	 handle;
+	/* Optional, run on the mq thread every MQ_TICK_MS (housekeeping). */
+	void		 (*tick)(void *arg);
+};
+
+struct rpc_server *rpc_server_start(const char *name, const char *amqp_url,
+		    unsigned prefetch, const struct rpc_server_handlers *,
+		    void *arg, char *err, size_t errlen);
+int		   rpc_server_ready(struct rpc_server *);
+/* Finish the request in hand, close the connection, free. */
+void		   rpc_server_stop(struct rpc_server *);
+
+#endif

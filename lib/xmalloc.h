@@ -1,0 +1,14 @@
+/* xmalloc.h — allocation that cannot fail: out of memory is fatal. */
+#ifndef PARLEY_XMALLOC_H
+#define PARLEY_XMALLOC_H
+
+#include <stddef.h>
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
