@@ -1,0 +1,383 @@
+"""Test harness: real PostgreSQL and RabbitMQ on loopback, and the daemons.
+
+Every server runs in its own temporary directory on free ports and is
+stopped when the test ends (atexit and context managers), even on failure.
+
+Shared instances: tests/run starts one PostgreSQL and one RabbitMQ for the
+whole suite and exports PARLEY_TEST_AMQP_URL / PARLEY_TEST_DATABASE_URL;
+`shared_services()` reuses them, or starts private ones when a test runs
+alone.  Fault tests that restart servers always start their own.
+"""
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("PARLEY_BIN", os.path.join(ROOT, "build", "bin"))
+ARTIFACTS = os.environ.get("PARLEY_ARTIFACTS", os.path.join(ROOT, "tests", "artifacts"))
+PGBIN = os.environ.get("PARLEY_PGBIN") or next(
+    (os.path.join("/usr/lib/postgresql", v, "bin")
+     for v in sorted(os.listdir("/usr/lib/postgresql"), key=int, reverse=True)
+     if os.path.exists(os.path.join("/usr/lib/postgresql", v, "bin", "initdb"))),
+    None) if os.path.isdir("/usr/lib/postgresql") else None
+RABBIT_BIN = "/usr/lib/rabbitmq/bin"
+
+_cleanups = []
+
+
+def _run_cleanups():
+    while _cleanups:
+        fn = _cleanups.pop()
+        try:
+            fn()
+        except Exception as exc:  # cleanup must go on
+            print(f"harness: cleanup failed: {exc}", file=sys.stderr)
+
+
+atexit.register(_run_cleanups)
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_sig, lambda *_: sys.exit(1))
+
+
+def free_port():
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what, interval=0.05):
+    """Poll predicate until it returns a true value or timeout seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def artifact_dir(name):
+    path = os.path.join(ARTIFACTS, name)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _tmpdir(prefix, owner):
+    path = tempfile.mkdtemp(prefix=f"parley-{prefix}-")
+    shutil.chown(path, owner, owner)
+    os.chmod(path, 0o700)
+    _cleanups.append(lambda: shutil.rmtree(path, ignore_errors=True))
+    return path
+
+
+def _as_user(user, argv, env=None, **kw):
+    return subprocess.run(["runuser", "-u", user, "--"] + argv, env=env,
+                          check=True, capture_output=True, text=True, **kw)
+
+
+class Postgres:
+    """A private PostgreSQL cluster with database `parley`, schema from db/."""
+
+    def __init__(self):
+        if PGBIN is None:
+            raise RuntimeError("PostgreSQL server binaries not found")
+        self.dir = _tmpdir("pg", "postgres")
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.password = uuid.uuid4().hex
+        self.running = False
+        _as_user("postgres", [f"{PGBIN}/initdb", "-D", self.data, "-U", "postgres",
+                              "--auth-local=trust", "--auth-host=scram-sha-256",
+                              "-E", "UTF8", "--locale=C.UTF-8"])
+        self.start()
+        self.psql("CREATE ROLE parley LOGIN PASSWORD '%s'" % self.password)
+        self.psql("CREATE DATABASE parley OWNER parley")
+        self.apply_schema()
+        _cleanups.append(self.stop)
+
+    @property
+    def url(self):
+        return f"postgresql://parley:{self.password}@127.0.0.1:{self.port}/parley"
+
+    def _pg_ctl(self, *args):
+        return _as_user("postgres", [f"{PGBIN}/pg_ctl", "-D", self.data] + list(args),
+                        timeout=60)
+
+    def start(self):
+        self._pg_ctl("-l", os.path.join(self.dir, "server.log"), "-w", "-o",
+                     f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                     "-c fsync=off -c max_connections=200", "start")
+        self.running = True
+
+    def stop(self, mode="fast"):
+        if self.running:
+            self._pg_ctl("-m", mode, "-w", "stop")
+            self.running = False
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def psql(self, sql, db="postgres"):
+        return _as_user("postgres", ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                                     "-h", self.dir, "-p", str(self.port), "-d", db,
+                                     "-c", sql]).stdout.strip()
+
+    def query(self, sql):
+        """Run sql in database parley as superuser; rows as lists of strings."""
+        out = self.psql(sql, db="parley")
+        return [line.split("|") for line in out.splitlines() if line]
+
+    def apply_schema(self):
+        env = dict(os.environ, PGPASSWORD=self.password)
+        for name in sorted(os.listdir(os.path.join(ROOT, "db"))):
+            if name.endswith(".sql"):
+                subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                "-h", "127.0.0.1", "-p", str(self.port), "-U", "parley",
+                                "-d", "parley", "-f", os.path.join(ROOT, "db", name)],
+                               env=env, check=True, capture_output=True, text=True)
+
+
+class RabbitMQ:
+    """A private RabbitMQ node with user `parley` (no guest)."""
+
+    def __init__(self):
+        self.dir = _tmpdir("rabbit", "rabbitmq")
+        self.port = free_port()
+        self.dist_port = free_port()
+        self.node = f"parley{self.port}@localhost"
+        self.password = uuid.uuid4().hex
+        self.proc = None
+        with open(os.path.join(self.dir, "enabled_plugins"), "w") as f:
+            f.write("[].\n")
+        shutil.chown(os.path.join(self.dir, "enabled_plugins"), "rabbitmq", "rabbitmq")
+        self.start()
+        self.ctl("add_user", "parley", self.password)
+        self.ctl("set_permissions", "-p", "/", "parley", ".*", ".*", ".*")
+        self.ctl("delete_user", "guest")
+        _cleanups.append(self.stop)
+
+    @property
+    def url(self):
+        return f"amqp://parley:{self.password}@127.0.0.1:{self.port}"
+
+    def _env(self):
+        return dict(os.environ, HOME="/var/lib/rabbitmq", RABBITMQ_NODENAME=self.node,
+                    RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+                    RABBITMQ_NODE_PORT=str(self.port),
+                    RABBITMQ_DIST_PORT=str(self.dist_port),
+                    RABBITMQ_MNESIA_BASE=os.path.join(self.dir, "mnesia"),
+                    RABBITMQ_LOG_BASE=os.path.join(self.dir, "log"),
+                    RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(self.dir, "enabled_plugins"),
+                    RABBITMQ_PID_FILE=os.path.join(self.dir, "pid"))
+
+    def ctl(self, *args, timeout=60):
+        return subprocess.run(["runuser", "-u", "rabbitmq", "--", f"{RABBIT_BIN}/rabbitmqctl",
+                               "-n", self.node] + list(args), env=self._env(), check=True,
+                              capture_output=True, text=True, timeout=timeout).stdout
+
+    def start(self):
+        log = open(os.path.join(self.dir, "server.out"), "ab")
+        self.proc = subprocess.Popen(["runuser", "-u", "rabbitmq", "--",
+                                      f"{RABBIT_BIN}/rabbitmq-server"], env=self._env(),
+                                     stdout=log, stderr=log, start_new_session=True)
+        log.close()
+
+        def booted():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"rabbitmq-server exited: see {self.dir}/server.out")
+            try:
+                self.ctl("--timeout", "10", "await_startup", timeout=30)
+                return True
+            except subprocess.CalledProcessError:
+                return False  # the node has not registered with epmd yet
+        wait_for(booted, 120, "RabbitMQ to boot", interval=1)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        try:
+            self.ctl("stop", timeout=60)
+        except Exception:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def kill(self):
+        """Hard stop (SIGKILL the whole node), as a crash would."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+
+class Services:
+    def __init__(self, amqp_url, database_url, postgres=None, rabbitmq=None):
+        self.amqp_url = amqp_url
+        self.database_url = database_url
+        self.postgres = postgres
+        self.rabbitmq = rabbitmq
+
+
+def shared_services():
+    """The suite's shared servers if tests/run started them, else private ones."""
+    amqp = os.environ.get("PARLEY_TEST_AMQP_URL")
+    db = os.environ.get("PARLEY_TEST_DATABASE_URL")
+    if amqp and db:
+        return Services(amqp, db)
+    return private_services()
+
+
+def private_services():
+    pg, rabbit = Postgres(), RabbitMQ()
+    return Services(rabbit.url, pg.url, pg, rabbit)
+
+
+class Daemon:
+    """One of build/bin's daemons, logging to tests/artifacts/<test>/<name>.log."""
+
+    def __init__(self, name, args=(), env=None, log_name=None, test=None):
+        self.name = name
+        test = test or os.path.splitext(os.path.basename(sys.argv[0]))[0]
+        self.log_path = os.path.join(artifact_dir(test), (log_name or name) + ".log")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.env = full_env
+        self.args = list(args)
+        self.proc = None
+        self.start()
+        _cleanups.append(self.stop)
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([os.path.join(BIN, self.name)] + self.args, env=self.env,
+                                     stdout=log, stderr=log, start_new_session=True)
+        log.close()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self, timeout=30):
+        """SIGTERM and wait; returns the exit status."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.terminate()
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"{self.name} did not exit within {timeout}s of SIGTERM")
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def wait_http(self, port, path="/readyz", timeout=30, status=200):
+        def ok():
+            if not self.alive():
+                raise AssertionError(f"{self.name} exited:\n{self.log()[-3000:]}")
+            return http_status(f"http://127.0.0.1:{port}{path}") == status
+        return wait_for(ok, timeout, f"{self.name} {path} -> {status}")
+
+
+def http_status(url, timeout=2):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
+        return None
+
+
+def backend(services, replicas=1, env=None, test=None):
+    """Start back-end replicas against services; wait until each is ready."""
+    daemons = []
+    for i in range(replicas):
+        port = free_port()
+        e = {"AMQP_URL": services.amqp_url, "DATABASE_URL": services.database_url,
+             "ADMIN_PORT": str(port), "AMQP_HEARTBEAT": "5"}
+        e.update(env or {})
+        d = Daemon("back-end", env=e, log_name=f"back-end-{i}", test=test)
+        d.admin_port = port
+        d.wait_http(port)
+        daemons.append(d)
+    return daemons
+
+
+class RpcClient:
+    """A Python RPC caller speaking SPEC §3.2 (pika, direct reply-to)."""
+
+    def __init__(self, amqp_url):
+        import pika
+        params = pika.URLParameters(amqp_url)
+        params.heartbeat = 30
+        self.conn = pika.BlockingConnection(params)
+        self.ch = self.conn.channel()
+        self.ch.queue_declare("requests", durable=True)
+        self.replies = {}
+        self.ch.basic_consume("amq.rabbitmq.reply-to", self._on_reply, auto_ack=True)
+
+    def _on_reply(self, ch, method, props, body):
+        self.replies[props.correlation_id] = body
+
+    def send_raw(self, body, correlation_id=None, reply_to="amq.rabbitmq.reply-to"):
+        import pika
+        cid = correlation_id or uuid.uuid4().hex
+        props = pika.BasicProperties(reply_to=reply_to, correlation_id=cid)
+        self.ch.basic_publish("", "requests", body, props)
+        return cid
+
+    def send(self, action, data):
+        return self.send_raw(json.dumps({"action": action, "data": data}).encode())
+
+    def wait(self, cids, timeout=20):
+        """Replies for the correlation ids, parsed, in order."""
+        deadline = time.monotonic() + timeout
+        while any(c not in self.replies for c in cids):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                missing = [c for c in cids if c not in self.replies]
+                raise TimeoutError(f"{len(missing)} RPC replies missing")
+            self.conn.process_data_events(time_limit=min(left, 0.5))
+        return [json.loads(self.replies.pop(c)) for c in cids]
+
+    def call(self, action, data, timeout=20):
+        return self.wait([self.send(action, data)], timeout)[0]
+
+    def call_raw(self, body, timeout=20):
+        return self.wait([self.send_raw(body)], timeout)[0]
+
+    def close(self):
+        try:
+            self.conn.close()
+        except Exception:
+            pass
