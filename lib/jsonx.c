@@ -12,7 +12,8 @@ jsonx_parse_object(const void *buf, size_t len, char *err, size_t errlen)
 	json_t		*root;
 
 	/* jansson validates UTF-8 and rejects \u0000 unless asked not to. */
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
 	if (root == NULL) {
 		snprintf(err, errlen, "malformed JSON: %s", jerr.text);
 		return NULL;
