@@ -50,7 +50,7 @@ function parseQuantity(q) {
 const imageRepo = (img) => img.replace(/@.*$/, "").replace(/:[^/:]*$/, "");
 const imageTag = (img) => { const m = /:([^/:@]+)(@.*)?$/.exec(img); return m ? m[1] : null; };
 
-function index(objects) {
+export function index(objects) {
   const by = new Map();
   for (const m of objects) {
     const o = m.obj;
@@ -86,7 +86,7 @@ function resolvePort(containers, port) {
 
 // Resolve a container's environment like the kubelet: literal values, $(VAR) expansion of
 // earlier variables, and values from ConfigMaps/Secrets in the manifest set.
-function resolveEnv(c, ns, ix) {
+export function resolveEnv(c, ns, ix) {
   const env = new Map();
   const problems = [];
   for (const e of c.env ?? []) {
