@@ -56,10 +56,11 @@ if [ "$use_minikube" = 1 ]; then
 fi
 
 cd "$root"
+revision="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 for n in "${names[@]}"; do
   [ -f "Dockerfile.$n" ] || { echo "k8s-build-images: Dockerfile.$n is missing" >&2; exit 1; }
   echo "k8s-build-images: parley/$n:$version" >&2
   docker build --file "Dockerfile.$n" --tag "parley/$n:$version" \
-    --label "org.opencontainers.image.version=$version" .
+    --build-arg "VERSION=$version" --build-arg "REVISION=$revision" .
 done
 docker image ls --filter reference='parley/*' >&2
