@@ -86,7 +86,7 @@ start() {
 		[ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null &&
 		    rm -f /var/run/docker.pid
 		sysctl -qw net.ipv4.ip_forward=1 2>/dev/null || true
-		setsid dockerd --host unix:///var/run/docker.sock >>"$LOG" 2>&1 </dev/null &
+		setsid dockerd --host unix:///var/run/docker.sock >>"$LOG" 2>&1 </dev/null 9>&- &
 		echo $! >"$PIDFILE"
 	fi
 	local deadline=$(( $(date +%s) + TIMEOUT ))
