@@ -12,6 +12,12 @@ static const struct {
 } action_table[] = {
 	{ "REGISTER",	action_register },
 	{ "GETHASH",	action_gethash },
+	{ "LOGIN_PREPARE",	action_login_prepare },
+	{ "LOGIN_FAILED",	action_login_failed },
+	{ "SETHASH",		action_sethash },
+	{ "SESSION_CREATE",	action_session_create },
+	{ "SESSION_GET",	action_session_get },
+	{ "SESSION_DELETE",	action_session_delete },
 };
 
 json_t *

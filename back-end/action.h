@@ -19,4 +19,14 @@ json_t	*action_dispatch(struct db *, const char *action, json_t *data);
 json_t	*action_register(struct db *, json_t *data);
 json_t	*action_gethash(struct db *, json_t *data);
 
+/* action_auth.c (front-end log-in support) */
+json_t	*action_login_prepare(struct db *, json_t *data);
+json_t	*action_login_failed(struct db *, json_t *data);
+json_t	*action_sethash(struct db *, json_t *data);
+
+/* action_session.c (front-end sessions) */
+json_t	*action_session_create(struct db *, json_t *data);
+json_t	*action_session_get(struct db *, json_t *data);
+json_t	*action_session_delete(struct db *, json_t *data);
+
 #endif

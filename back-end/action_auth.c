@@ -1,0 +1,181 @@
+/*
+ * action_auth.c — log-in support for the front end: LOGIN_PREPARE (throttle
+ * verdict and password hash in one round trip), LOGIN_FAILED (record a
+ * failure), SETHASH (store a rehash).  Throttling state lives in the
+ * read-write database so every front-end replica sees the same counts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "action.h"
+#include "action_fields.h"
+#include "db.h"
+#include "jsonx.h"
+#include "log.h"
+
+#define CLIENT_MAX	64
+#define HASH_MAX	512
+
+/*
+ * retry_after: seconds until the account and the client address are both
+ * under their limits.  With max failures allowed per window, the max-th
+ * most recent failure inside the window decides: once it leaves the
+ * window, fewer than max remain.  A max of 0 disables that limit.
+ */
+static const struct db_query q_login_prepare = {
+	"login_prepare",
+	"SELECT (SELECT hash FROM users WHERE email = $1), "
+	"ceil(extract(epoch FROM greatest(interval '0', "
+	"(SELECT at + make_interval(secs => $3::double precision) - now() "
+	"FROM login_failures WHERE $4::int > 0 AND account = $2 "
+	"AND at > now() - make_interval(secs => $3::double precision) "
+	"ORDER BY at DESC OFFSET greatest($4::int, 1) - 1 LIMIT 1), "
+	"(SELECT at + make_interval(secs => $6::double precision) - now() "
+	"FROM login_failures WHERE $7::int > 0 AND client = $5 "
+	"AND at > now() - make_interval(secs => $6::double precision) "
+	"ORDER BY at DESC OFFSET greatest($7::int, 1) - 1 LIMIT 1))))::bigint",
+	7, DB_WRITE
+};
+
+static const struct db_query q_login_failed = {
+	"login_failed",
+	"WITH swept AS (DELETE FROM login_failures "
+	"WHERE at < now() - interval '1 day') "
+	"INSERT INTO login_failures (attempt_id, account, client) "
+	"VALUES ($1, $2, $3) ON CONFLICT (attempt_id) DO NOTHING",
+	3, DB_WRITE
+};
+
+/* Compare-and-set: a second run, or a concurrent change, updates nothing. */
+static const struct db_query q_sethash = {
+	"user_sethash",
+	"UPDATE users SET hash = $3 WHERE email = $1 AND hash = $2",
+	3, DB_WRITE
+};
+
+int
+fields_hex(json_t *obj, const char *key, size_t len, const char **out,
+    char *err, size_t errlen)
+{
+	size_t i;
+
+	if (jsonx_get_string(obj, key, len, out, err, errlen) == -1)
+		return -1;
+	for (i = 0; (*out)[i] != '\0'; i++)
+		if (!(((*out)[i] >= '0' && (*out)[i] <= '9') ||
+		    ((*out)[i] >= 'a' && (*out)[i] <= 'f')))
+			break;
+	if (i != len || (*out)[i] != '\0') {
+		snprintf(err, errlen, "field '%s' must be %zu hex digits", key,
+		    len);
+		return -1;
+	}
+	return 0;
+}
+
+int
+fields_int(json_t *obj, const char *key, long long min, long long max,
+    long long *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		snprintf(err, errlen, "field '%s' must be an integer from %lld "
+		    "to %lld", key, min, max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+json_t *
+action_login_prepare(struct db *db, json_t *data)
+{
+	const char	*params[7];
+	char		 num[4][24], err[128];
+	long long	 amax, awin, cmax, cwin;
+	PGresult	*res;
+	json_t		*reply;
+
+	if (jsonx_get_string(data, "email", FIELDS_EMAIL_MAX, &params[0], err,
+	    sizeof(err)) == -1 ||
+	    fields_hex(data, "account", 64, &params[1], err,
+	    sizeof(err)) == -1 ||
+	    jsonx_get_string(data, "client", CLIENT_MAX, &params[4], err,
+	    sizeof(err)) == -1 ||
+	    fields_int(data, "account_max", 0, 1000000, &amax, err,
+	    sizeof(err)) == -1 ||
+	    fields_int(data, "account_window_s", 1, 86400, &awin, err,
+	    sizeof(err)) == -1 ||
+	    fields_int(data, "client_max", 0, 1000000, &cmax, err,
+	    sizeof(err)) == -1 ||
+	    fields_int(data, "client_window_s", 1, 86400, &cwin, err,
+	    sizeof(err)) == -1)
+		return jsonx_failure(err);
+	snprintf(num[0], sizeof(num[0]), "%lld", awin);
+	snprintf(num[1], sizeof(num[1]), "%lld", amax);
+	snprintf(num[2], sizeof(num[2]), "%lld", cwin);
+	snprintf(num[3], sizeof(num[3]), "%lld", cmax);
+	params[2] = num[0];
+	params[3] = num[1];
+	params[5] = num[2];
+	params[6] = num[3];
+	if ((res = db_exec(db, &q_login_prepare, params, err,
+	    sizeof(err))) == NULL)
+		return jsonx_failure(err);
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return jsonx_failure("database error");
+	}
+	reply = json_pack("{sbsI}", "success", 1, "retry_after",
+	    (json_int_t)strtoll(PQgetvalue(res, 0, 1), NULL, 10));
+	json_object_set_new(reply, "hash", PQgetisnull(res, 0, 0) ?
+	    json_null() : json_string(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	return reply;
+}
+
+json_t *
+action_login_failed(struct db *db, json_t *data)
+{
+	const char	*params[3];
+	char		 err[128];
+	PGresult	*res;
+
+	if (fields_hex(data, "attempt_id", 32, &params[0], err,
+	    sizeof(err)) == -1 ||
+	    fields_hex(data, "account", 64, &params[1], err,
+	    sizeof(err)) == -1 ||
+	    jsonx_get_string(data, "client", CLIENT_MAX, &params[2], err,
+	    sizeof(err)) == -1)
+		return jsonx_failure(err);
+	if ((res = db_exec(db, &q_login_failed, params, err,
+	    sizeof(err))) == NULL)
+		return jsonx_failure(err);
+	PQclear(res);
+	return json_pack("{sb}", "success", 1);
+}
+
+json_t *
+action_sethash(struct db *db, json_t *data)
+{
+	const char	*params[3];
+	char		 err[128];
+	PGresult	*res;
+	json_t		*reply;
+
+	if (jsonx_get_string(data, "email", FIELDS_EMAIL_MAX, &params[0], err,
+	    sizeof(err)) == -1 ||
+	    jsonx_get_string(data, "old_hash", HASH_MAX, &params[1], err,
+	    sizeof(err)) == -1 ||
+	    jsonx_get_string(data, "hash", HASH_MAX, &params[2], err,
+	    sizeof(err)) == -1)
+		return jsonx_failure(err);
+	if ((res = db_exec(db, &q_sethash, params, err, sizeof(err))) == NULL)
+		return jsonx_failure(err);
+	reply = json_pack("{sbsb}", "success", 1, "updated",
+	    strcmp(PQcmdTuples(res), "1") == 0);
+	PQclear(res);
+	return reply;
+}

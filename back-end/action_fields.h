@@ -1,0 +1,18 @@
+/* action_fields.h — field validation shared by the auth and session
+ * actions (strings come from jsonx_get_string). */
+#ifndef PARLEY_ACTION_FIELDS_H
+#define PARLEY_ACTION_FIELDS_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define FIELDS_EMAIL_MAX	254
+
+/* A string of exactly len lower-case hex digits. */
+int	fields_hex(json_t *obj, const char *key, size_t len, const char **out,
+	    char *err, size_t errlen);
+/* An integer in [min, max]. */
+int	fields_int(json_t *obj, const char *key, long long min, long long max,
+	    long long *out, char *err, size_t errlen);
+
+#endif

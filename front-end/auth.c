@@ -1,0 +1,382 @@
+/*
+ * auth.c — POST /register, /login and /logout as small step machines:
+ * each step either answers or starts one RPC or Argon2id job and returns;
+ * the next step runs when the answer arrives (see http.h).
+ *
+ * Login takes the same path for an unknown email and a wrong password —
+ * throttle check, one Argon2id verify (against a dummy hash when there is
+ * no account), one failure record — so status, page and time match.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "account.h"
+#include "auth.h"
+#include "frontend.h"
+#include "hasher.h"
+#include "html.h"
+#include "log.h"
+#include "metrics.h"
+#include "site.h"
+#include "xmalloc.h"
+
+#define AUTH_LOGIN_FAILED	"Email or password is incorrect."
+#define AUTH_EXISTS		"User already exists"	/* SPEC §3.2 */
+
+enum register_step { REG_START, REG_HASHED, REG_STORED, REG_SESSION };
+enum login_step {
+	LOGIN_START, LOGIN_PREPARED, LOGIN_VERIFIED, LOGIN_FAILURE_SAVED,
+	LOGIN_REHASHED, LOGIN_HASH_SAVED, LOGIN_SESSION
+};
+enum logout_step { LOGOUT_START, LOGOUT_DELETED };
+
+static int
+auth_succeeded(struct req *req)
+{
+	json_t *reply = http_reply(req);
+
+	return reply != NULL && json_is_true(json_object_get(reply, "success"));
+}
+
+static enum step
+auth_form_page(struct req *req, unsigned status, const struct html_form *f,
+    int is_register)
+{
+	struct page p;
+
+	site_page(req, &p, is_register ? "Create an account" : "Log in");
+	p.path = is_register ? "/register" : "/login";
+	return http_html(req, status, is_register ? html_register(&p, f) :
+	    html_login(&p, f));
+}
+
+/* --- sessions ----------------------------------------------------------- */
+
+/* A new session for req->email; the old one, if any, is ended with it. */
+static enum step
+auth_session_create(struct req *req, int next_step, int reset_failures)
+{
+	struct fe_config	*cfg = &req->fe->cfg;
+	char			 id_hash[SESSION_HASH_HEX + 1];
+	json_t			*data;
+
+	session_new_id(req->new_sid);
+	session_id_hash(req->new_sid, id_hash);
+	data = json_pack("{sssssIsI}", "id_hash", id_hash, "email",
+	    req->email, "idle_s", (json_int_t)cfg->session_idle_s,
+	    "absolute_s", (json_int_t)cfg->session_absolute_s);
+	if (req->sid_hash[0] != '\0')
+		json_object_set_new(data, "old_id_hash",
+		    json_string(req->sid_hash));
+	if (reset_failures)
+		json_object_set_new(data, "account", json_string(req->account));
+	req->step = next_step;
+	return http_rpc(req, "SESSION_CREATE", data);
+}
+
+/* Set the new session cookie and a new CSRF cookie, go home. */
+static enum step
+auth_session_created(struct req *req)
+{
+	int secure = req->fe->cfg.cookie_secure;
+
+	if (!auth_succeeded(req))
+		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	http_cookie(req, session_set_cookie(session_cookie_name(secure),
+	    req->new_sid, secure));
+	session_csrf_new(req->csrf_cookie);
+	http_cookie(req, session_set_cookie(session_csrf_cookie_name(secure),
+	    req->csrf_cookie, secure));
+	return http_redirect(req, "/");
+}
+
+/* --- register ----------------------------------------------------------- */
+
+static enum step
+auth_register_start(struct req *req)
+{
+	struct html_form	 f = { 0 };
+	const char		*pw = form_get(&req->form, "password");
+	enum account_verdict	 ev, pv;
+
+	f.email = form_get(&req->form, "email");
+	ev = account_email(f.email, req->email, sizeof(req->email));
+	pv = account_password(pw, ev == ACCOUNT_OK ? req->email : NULL);
+	if (ev != ACCOUNT_OK || pv != ACCOUNT_OK) {
+		f.email_error = ev != ACCOUNT_OK ? account_message(ev) : NULL;
+		f.password_error = pv != ACCOUNT_OK ? account_message(pv) :
+		    NULL;
+		f.form_error = "Please correct the errors below.";
+		log_info("auth register refused reason=invalid email_ok=%d "
+		    "password=%d ip=%s", ev == ACCOUNT_OK, (int)pv, req->ip);
+		return auth_form_page(req, MHD_HTTP_BAD_REQUEST, &f, 1);
+	}
+	req->job.op = HASHER_HASH;
+	req->job.password = pw;
+	req->step = REG_HASHED;
+	return http_hash(req);
+}
+
+static enum step
+auth_register_store(struct req *req)
+{
+	if (!req->job.ok)
+		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	req->step = REG_STORED;
+	return http_rpc(req, "REGISTER", json_pack("{ssss}", "email",
+	    req->email, "hash", req->job.out));
+}
+
+static enum step
+auth_register_stored(struct req *req)
+{
+	struct html_form	 f = { 0 };
+	json_t			*reply = http_reply(req);
+	const char		*msg;
+
+	sodium_memzero(req->job.out, sizeof(req->job.out));
+	if (reply == NULL)
+		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	if (!json_is_true(json_object_get(reply, "success"))) {
+		msg = json_string_value(json_object_get(reply, "message"));
+		if (msg == NULL || strcmp(msg, AUTH_EXISTS) != 0)
+			return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+		log_info("auth register refused reason=exists ip=%s", req->ip);
+		f.email = req->email;
+		f.email_error = "An account with this email address already "
+		    "exists. Log in instead, or use another address.";
+		f.form_error = "This email address is already registered.";
+		return auth_form_page(req, MHD_HTTP_CONFLICT, &f, 1);
+	}
+	counter_add(req->fe->registrations, 1);
+	log_info("auth register ok user=%s ip=%s", req->email, req->ip);
+	return auth_session_create(req, REG_SESSION, 0);
+}
+
+enum step
+auth_register(struct req *req)
+{
+	switch ((enum register_step)req->step) {
+	case REG_START:
+		return auth_register_start(req);
+	case REG_HASHED:
+		return auth_register_store(req);
+	case REG_STORED:
+		return auth_register_stored(req);
+	case REG_SESSION:
+		return auth_session_created(req);
+	}
+	return site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
+}
+
+/* --- login -------------------------------------------------------------- */
+
+static enum step
+auth_login_refused(struct req *req, unsigned status, const char *message)
+{
+	struct html_form f = { 0 };
+
+	f.email = form_get(&req->form, "email");
+	f.form_error = message;
+	return auth_form_page(req, status, &f, 0);
+}
+
+static enum step
+auth_login_start(struct req *req)
+{
+	struct fe_config	*cfg = &req->fe->cfg;
+	struct html_form	 f = { 0 };
+	const char		*pw = form_get(&req->form, "password");
+	enum account_verdict	 ev;
+
+	f.email = form_get(&req->form, "email");
+	ev = account_email(f.email, req->email, sizeof(req->email));
+	if (ev == ACCOUNT_EMAIL_MISSING || pw == NULL || *pw == '\0') {
+		f.email_error = ev == ACCOUNT_EMAIL_MISSING ?
+		    account_message(ev) : NULL;
+		f.password_error = pw == NULL || *pw == '\0' ?
+		    account_message(ACCOUNT_PASSWORD_MISSING) : NULL;
+		return auth_form_page(req, MHD_HTTP_BAD_REQUEST, &f, 0);
+	}
+	if (ev != ACCOUNT_OK) {
+		/* No such account can exist: the generic answer, at once. */
+		counter_add(req->fe->logins_failed, 1);
+		return auth_login_refused(req, MHD_HTTP_UNAUTHORIZED,
+		    AUTH_LOGIN_FAILED);
+	}
+	session_account_key(&req->fe->keys, req->email, req->account);
+	req->step = LOGIN_PREPARED;
+	return http_rpc(req, "LOGIN_PREPARE", json_pack(
+	    "{sssssssIsIsIsI}", "email", req->email, "account", req->account,
+	    "client", req->ip,
+	    "account_max", (json_int_t)cfg->login_account_max,
+	    "account_window_s", (json_int_t)cfg->login_account_window_s,
+	    "client_max", (json_int_t)cfg->login_ip_max,
+	    "client_window_s", (json_int_t)cfg->login_ip_window_s));
+}
+
+static enum step
+auth_login_throttled(struct req *req, json_int_t retry_after)
+{
+	char msg[200];
+	long minutes = (long)(retry_after + 59) / 60;
+
+	counter_add(req->fe->logins_throttled, 1);
+	log_info("auth login throttled account=%.12s ip=%s retry_after_s=%lld",
+	    req->account, req->ip, (long long)retry_after);
+	snprintf(msg, sizeof(msg), "Too many failed log-in attempts. For "
+	    "your security, logging in is paused: try again in %ld minute%s.",
+	    minutes, minutes == 1 ? "" : "s");
+	req->resp.retry_after = (unsigned)retry_after;
+	return auth_login_refused(req, MHD_HTTP_TOO_MANY_REQUESTS, msg);
+}
+
+static enum step
+auth_login_prepared(struct req *req)
+{
+	json_t		*hash;
+	json_int_t	 retry_after;
+
+	if (!auth_succeeded(req))
+		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	retry_after = json_integer_value(json_object_get(req->reply,
+	    "retry_after"));
+	if (retry_after > 0)
+		return auth_login_throttled(req, retry_after);
+	hash = json_object_get(req->reply, "hash");
+	req->hash = json_is_string(hash) ? xstrdup(json_string_value(hash)) :
+	    NULL;
+	req->job.op = HASHER_VERIFY;
+	req->job.password = form_get(&req->form, "password");
+	req->job.hash = req->hash != NULL ? req->hash :
+	    hasher_dummy(req->fe->hasher);
+	req->step = LOGIN_VERIFIED;
+	return http_hash(req);
+}
+
+static enum step
+auth_login_verified(struct req *req)
+{
+	unsigned char	id[16];
+	char		attempt[33];
+
+	if (req->job.ok && req->hash != NULL) {
+		if (!req->job.needs_rehash)
+			return auth_session_create(req, LOGIN_SESSION, 1);
+		req->job.op = HASHER_HASH;
+		req->step = LOGIN_REHASHED;
+		return http_hash(req);
+	}
+	/* An attempt id makes the record idempotent if redelivered. */
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(attempt, sizeof(attempt), id, sizeof(id));
+	req->step = LOGIN_FAILURE_SAVED;
+	return http_rpc(req, "LOGIN_FAILED", json_pack("{ssssss}",
+	    "attempt_id", attempt, "account", req->account, "client", req->ip));
+}
+
+static enum step
+auth_login_failure_saved(struct req *req)
+{
+	if (!auth_succeeded(req))
+		log_warnx("auth login failure not recorded account=%.12s",
+		    req->account);
+	counter_add(req->fe->logins_failed, 1);
+	log_info("auth login failed account=%.12s ip=%s", req->account,
+	    req->ip);
+	return auth_login_refused(req, MHD_HTTP_UNAUTHORIZED,
+	    AUTH_LOGIN_FAILED);
+}
+
+static enum step
+auth_login_rehashed(struct req *req)
+{
+	if (!req->job.ok)
+		return auth_session_create(req, LOGIN_SESSION, 1);
+	req->step = LOGIN_HASH_SAVED;
+	return http_rpc(req, "SETHASH", json_pack("{ssssss}", "email",
+	    req->email, "old_hash", req->hash, "hash", req->job.out));
+}
+
+static enum step
+auth_login_hash_saved(struct req *req)
+{
+	sodium_memzero(req->job.out, sizeof(req->job.out));
+	if (auth_succeeded(req))
+		log_info("auth rehash user=%s", req->email);
+	else
+		log_warnx("auth rehash not saved user=%s", req->email);
+	return auth_session_create(req, LOGIN_SESSION, 1);
+}
+
+static enum step
+auth_login_done(struct req *req)
+{
+	enum step s = auth_session_created(req);
+
+	if (req->resp.status == MHD_HTTP_SEE_OTHER) {
+		counter_add(req->fe->logins_ok, 1);
+		log_info("auth login ok user=%s ip=%s", req->email, req->ip);
+	}
+	return s;
+}
+
+enum step
+auth_login(struct req *req)
+{
+	switch ((enum login_step)req->step) {
+	case LOGIN_START:
+		return auth_login_start(req);
+	case LOGIN_PREPARED:
+		return auth_login_prepared(req);
+	case LOGIN_VERIFIED:
+		return auth_login_verified(req);
+	case LOGIN_FAILURE_SAVED:
+		return auth_login_failure_saved(req);
+	case LOGIN_REHASHED:
+		return auth_login_rehashed(req);
+	case LOGIN_HASH_SAVED:
+		return auth_login_hash_saved(req);
+	case LOGIN_SESSION:
+		return auth_login_done(req);
+	}
+	return site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
+}
+
+/* --- logout ------------------------------------------------------------- */
+
+static enum step
+auth_logout_done(struct req *req)
+{
+	int secure = req->fe->cfg.cookie_secure;
+
+	http_cookie(req, session_set_cookie(session_cookie_name(secure), NULL,
+	    secure));
+	session_csrf_new(req->csrf_cookie);
+	http_cookie(req, session_set_cookie(session_csrf_cookie_name(secure),
+	    req->csrf_cookie, secure));
+	return http_redirect(req, "/");
+}
+
+enum step
+auth_logout(struct req *req)
+{
+	switch ((enum logout_step)req->step) {
+	case LOGOUT_START:
+		if (req->sid_hash[0] == '\0')
+			return auth_logout_done(req);
+		req->step = LOGOUT_DELETED;
+		return http_rpc(req, "SESSION_DELETE", json_pack("{ss}",
+		    "id_hash", req->sid_hash));
+	case LOGOUT_DELETED:
+		/* Never pretend: the session must be gone server-side. */
+		if (!auth_succeeded(req))
+			return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+		log_info("auth logout user=%s ip=%s", req->user != NULL ?
+		    req->user : "-", req->ip);
+		return auth_logout_done(req);
+	}
+	return site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
+}

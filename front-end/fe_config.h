@@ -1,0 +1,35 @@
+/* fe_config.h — the front end's settings, from the environment (SPEC §4,
+ * docs/frontend.md has the table). */
+#ifndef PARLEY_FE_CONFIG_H
+#define PARLEY_FE_CONFIG_H
+
+#include <stddef.h>
+
+#define FE_SECRET_MIN	32	/* characters of SESSION_SECRET */
+
+struct fe_config {
+	unsigned		 port;
+	const char		*amqp_url;
+	const char		*session_secret;
+	int			 cookie_secure;
+	unsigned		 rpc_timeout_ms;
+	unsigned		 http_threads;
+	unsigned		 http_max_conn;
+	unsigned		 http_max_conn_per_ip;	/* 0: unlimited */
+	unsigned		 http_timeout_s;
+	unsigned		 hash_threads;
+	unsigned		 hash_queue_max;
+	unsigned long long	 argon2_iterations;
+	size_t			 argon2_memory;		/* bytes */
+	long			 session_idle_s;
+	long			 session_absolute_s;
+	long			 login_account_max;	/* 0: unlimited */
+	long			 login_account_window_s;
+	long			 login_ip_max;		/* 0: unlimited */
+	long			 login_ip_window_s;
+};
+
+/* Read and validate everything; a missing or bad setting is fatal. */
+void	fe_config_load(struct fe_config *);
+
+#endif

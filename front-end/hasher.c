@@ -1,0 +1,184 @@
+/* hasher.c — the Argon2id worker pool. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "hasher.h"
+#include "log.h"
+#include "metrics.h"
+#include "xmalloc.h"
+
+/* OWASP Password Storage Cheat Sheet: m=19 MiB, t=2, p=1 at least. */
+#define HASHER_MIN_MEMLIMIT	(19456ULL * 1024)
+#define HASHER_MIN_OPSLIMIT	2
+
+struct hasher {
+	unsigned long long	 opslimit;
+	size_t			 memlimit;
+	size_t			 queue_max;
+	pthread_t		*threads;
+	unsigned		 nthreads;
+	pthread_mutex_t		 lock;		/* guards the queue */
+	pthread_cond_t		 cond;
+	struct hasher_job	*head, **tail;
+	size_t			 queued;
+	int			 stopping;
+	char			 dummy[crypto_pwhash_STRBYTES];
+	struct gauge		*g_queue;
+	struct histogram	*h_hash, *h_verify;
+	struct counter		*c_failed;
+};
+
+static void
+hasher_run(struct hasher *h, struct hasher_job *job)
+{
+	uint64_t start = clock_now_us();
+
+	if (job->op == HASHER_HASH) {
+		job->ok = crypto_pwhash_str_alg(job->out, job->password,
+		    strlen(job->password), h->opslimit, h->memlimit,
+		    crypto_pwhash_ALG_ARGON2ID13) == 0;
+		if (!job->ok) {
+			log_warnx("argon2 hash failed (out of memory?)");
+			counter_add(h->c_failed, 1);
+		}
+	} else {
+		job->ok = crypto_pwhash_str_verify(job->hash, job->password,
+		    strlen(job->password)) == 0;
+		job->needs_rehash = job->ok &&
+		    crypto_pwhash_str_needs_rehash(job->hash, h->opslimit,
+		    h->memlimit) != 0;
+	}
+	job->seconds = (double)(clock_now_us() - start) / 1e6;
+	histogram_observe(job->op == HASHER_HASH ? h->h_hash : h->h_verify,
+	    job->seconds);
+}
+
+static void *
+hasher_main(void *arg)
+{
+	struct hasher		*h = arg;
+	struct hasher_job	*job;
+
+	for (;;) {
+		pthread_mutex_lock(&h->lock);
+		while (h->head == NULL && !h->stopping)
+			pthread_cond_wait(&h->cond, &h->lock);
+		if ((job = h->head) == NULL) {
+			pthread_mutex_unlock(&h->lock);
+			return NULL;
+		}
+		if ((h->head = job->next) == NULL)
+			h->tail = &h->head;
+		h->queued--;
+		gauge_set(h->g_queue, (int64_t)h->queued);
+		pthread_mutex_unlock(&h->lock);
+		hasher_run(h, job);
+		job->done(job, job->arg);
+	}
+}
+
+static void
+hasher_metrics(struct hasher *h)
+{
+	h->g_queue = metrics_gauge("parley_password_hash_queue", "",
+	    "Argon2id jobs waiting for a worker");
+	h->h_hash = metrics_histogram("parley_password_hash_seconds",
+	    "op=\"hash\"", "Argon2id time per operation",
+	    metrics_latency_bounds, metrics_latency_nbounds);
+	h->h_verify = metrics_histogram("parley_password_hash_seconds",
+	    "op=\"verify\"", "Argon2id time per operation",
+	    metrics_latency_bounds, metrics_latency_nbounds);
+	h->c_failed = metrics_counter("parley_password_hash_failures_total",
+	    "", "Argon2id hashes that failed (memory)");
+}
+
+struct hasher *
+hasher_start(unsigned threads, unsigned long long opslimit, size_t memlimit,
+    size_t queue_max, char *err, size_t errlen)
+{
+	struct hasher	*h;
+	unsigned char	 pw[32];
+	unsigned	 i;
+	int		 rc;
+
+	if (memlimit < HASHER_MIN_MEMLIMIT || opslimit < HASHER_MIN_OPSLIMIT) {
+		snprintf(err, errlen, "Argon2id parameters below OWASP's "
+		    "minimum (19456 KiB, 2 iterations)");
+		return NULL;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->opslimit = opslimit;
+	h->memlimit = memlimit;
+	h->queue_max = queue_max;
+	h->tail = &h->head;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	hasher_metrics(h);
+
+	randombytes_buf(pw, sizeof(pw));
+	if (crypto_pwhash_str_alg(h->dummy, (const char *)pw, sizeof(pw),
+	    opslimit, memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		snprintf(err, errlen, "Argon2id with %zu KiB failed: not "
+		    "enough memory", memlimit / 1024);
+		free(h);
+		return NULL;
+	}
+	sodium_memzero(pw, sizeof(pw));
+
+	h->nthreads = threads;
+	h->threads = xcalloc(threads, sizeof(*h->threads));
+	for (i = 0; i < threads; i++)
+		if ((rc = pthread_create(&h->threads[i], NULL, hasher_main,
+		    h)) != 0) {
+			errno = rc;
+			fatal("%s: pthread_create", __func__);
+		}
+	return h;
+}
+
+int
+hasher_submit(struct hasher *h, struct hasher_job *job)
+{
+	pthread_mutex_lock(&h->lock);
+	if (h->stopping || h->queued >= h->queue_max) {
+		pthread_mutex_unlock(&h->lock);
+		return -1;
+	}
+	job->next = NULL;
+	*h->tail = job;
+	h->tail = &job->next;
+	h->queued++;
+	gauge_set(h->g_queue, (int64_t)h->queued);
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+const char *
+hasher_dummy(struct hasher *h)
+{
+	return h->dummy;
+}
+
+void
+hasher_stop(struct hasher *h)
+{
+	unsigned i;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->stopping = 1;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	for (i = 0; i < h->nthreads; i++)
+		pthread_join(h->threads[i], NULL);
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
+	free(h->threads);
+	free(h);
+}

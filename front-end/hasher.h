@@ -1,0 +1,46 @@
+/*
+ * hasher.h — Argon2id (libsodium) on a fixed pool of worker threads.
+ *
+ * Hashing costs tens of milliseconds and ARGON2_MEMORY_KIB of memory, so it
+ * never runs on an HTTP thread, and at most `threads` hashes run at once:
+ * memory stays bounded by threads x memory.  Jobs wait in a bounded FIFO;
+ * each job's done callback runs on the worker thread that ran it.
+ */
+#ifndef PARLEY_HASHER_H
+#define PARLEY_HASHER_H
+
+#include <stddef.h>
+
+#include <sodium.h>
+
+enum hasher_op { HASHER_HASH, HASHER_VERIFY };
+
+struct hasher_job {
+	enum hasher_op		 op;
+	const char		*password;	/* borrowed until done */
+	const char		*hash;		/* VERIFY: borrowed until done */
+	/* Results, valid in done. */
+	int			 ok;		/* HASH made out; VERIFY matched */
+	int			 needs_rehash;	/* VERIFY: other parameters */
+	char			 out[crypto_pwhash_STRBYTES];
+	double			 seconds;
+	void			(*done)(struct hasher_job *, void *arg);
+	void			*arg;
+	struct hasher_job	*next;		/* private */
+};
+
+struct hasher;
+
+/* memlimit in bytes; fails (NULL, reason in err) below OWASP's minimum. */
+struct hasher	*hasher_start(unsigned threads, unsigned long long opslimit,
+		    size_t memlimit, size_t queue_max, char *err,
+		    size_t errlen);
+/* Queue a job; -1 (done never runs) when the queue is full or stopping. */
+int		 hasher_submit(struct hasher *, struct hasher_job *);
+/* A hash of a random password with the current parameters: unknown
+ * accounts are verified against it so they cost the same time. */
+const char	*hasher_dummy(struct hasher *);
+/* Finish queued jobs, join the threads, free. */
+void		 hasher_stop(struct hasher *);
+
+#endif

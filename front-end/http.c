@@ -1,0 +1,620 @@
+/*
+ * http.c — requests over libmicrohttpd: routing, body collection, CSRF and
+ * session checks, suspension for asynchronous work, responses with the
+ * security headers.  docs/frontend.md explains the threading.
+ */
+#include <sys/socket.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "clock.h"
+#include "frontend.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "site.h"
+#include "xmalloc.h"
+
+#define HTTP_CONN_MEMORY	32768	/* per connection: headers + buffer */
+
+struct http {
+	struct MHD_Daemon	*daemon;
+	struct frontend		*fe;
+	atomic_int		 inflight;	/* struct req alive */
+};
+
+static const struct route http_routes[] = {
+	{ "GET",  "/",			site_home,	ROUTE_SESSION | ROUTE_PAGE },
+	{ "GET",  "/secret",		site_secret,	ROUTE_SESSION | ROUTE_PAGE },
+	{ "GET",  "/login",		site_login_form, ROUTE_SESSION | ROUTE_PAGE },
+	{ "POST", "/login",		auth_login,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "GET",  "/register",		site_register_form, ROUTE_SESSION | ROUTE_PAGE },
+	{ "POST", "/register",		auth_register,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "POST", "/logout",		auth_logout,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "GET",  "/static/style.css",	site_style,	0 },
+	{ "GET",  "/healthz",		site_healthz,	0 },
+	{ "GET",  "/readyz",		site_readyz,	0 },
+	{ "GET",  "/metrics",		site_metrics,	0 },
+};
+#define HTTP_NROUTES	(sizeof(http_routes) / sizeof(http_routes[0]))
+
+static const char http_csp[] = "default-src 'none'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'";
+
+/* --- routing ------------------------------------------------------------ */
+
+/* The route for path and method; *path_known tells 404 from 405. */
+static const struct route *
+http_route(const char *path, const char *method, int *path_known)
+{
+	size_t i;
+
+	*path_known = 0;
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
+	for (i = 0; i < HTTP_NROUTES; i++) {
+		if (strcmp(http_routes[i].path, path) != 0)
+			continue;
+		*path_known = 1;
+		if (strcmp(http_routes[i].method, method) == 0)
+			return &http_routes[i];
+	}
+	return NULL;
+}
+
+static const char *
+http_allow(const char *path)
+{
+	size_t	i;
+	int	get = 0, post = 0;
+
+	for (i = 0; i < HTTP_NROUTES; i++)
+		if (strcmp(http_routes[i].path, path) == 0) {
+			get |= strcmp(http_routes[i].method, "GET") == 0;
+			post |= strcmp(http_routes[i].method, "POST") == 0;
+		}
+	return get && post ? "GET, HEAD, POST" : get ? "GET, HEAD" : "POST";
+}
+
+/* --- responses ---------------------------------------------------------- */
+
+static void
+http_resp_clear(struct resp *r)
+{
+	size_t i;
+
+	if (!r->static_body)
+		free(r->body);
+	for (i = 0; i < r->ncookies; i++)
+		free(r->cookies[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+enum step
+http_html(struct req *req, unsigned status, char *body)
+{
+	req->resp.status = status;
+	if (!req->resp.static_body)
+		free(req->resp.body);
+	req->resp.body = body;
+	req->resp.len = strlen(body);
+	req->resp.static_body = 0;
+	req->resp.type = "text/html; charset=utf-8";
+	return STEP_RESPOND;
+}
+
+enum step
+http_redirect(struct req *req, const char *location)
+{
+	req->resp.status = MHD_HTTP_SEE_OTHER;
+	req->resp.location = location;
+	req->resp.body = (char *)"";
+	req->resp.len = 0;
+	req->resp.static_body = 1;
+	req->resp.type = "text/plain; charset=utf-8";
+	return STEP_RESPOND;
+}
+
+void
+http_cookie(struct req *req, char *set_cookie)
+{
+	if (req->resp.ncookies == HTTP_COOKIES) {
+		log_warnx("%s: too many cookies", __func__);
+		free(set_cookie);
+		return;
+	}
+	req->resp.cookies[req->resp.ncookies++] = set_cookie;
+}
+
+static void
+http_count(struct req *req, unsigned status)
+{
+	char labels[96];
+
+	snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%u\"",
+	    req->route_label, status);
+	counter_add(metrics_counter("parley_http_requests_total", labels,
+	    "HTTP requests by route and status"), 1);
+}
+
+static void
+http_security_headers(struct req *req, struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Content-Security-Policy", http_csp);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy",
+	    "same-origin");
+	MHD_add_response_header(r, "Cross-Origin-Resource-Policy",
+	    "same-origin");
+	MHD_add_response_header(r, "Permissions-Policy",
+	    "camera=(), microphone=(), geolocation=()");
+	if (req->fe->cfg.cookie_secure)
+		MHD_add_response_header(r, "Strict-Transport-Security",
+		    "max-age=31536000");
+}
+
+static enum MHD_Result
+http_send(struct req *req)
+{
+	struct resp		*rs = &req->resp;
+	struct MHD_Response	*r;
+	enum MHD_Result		 ret;
+	char			 num[16];
+	size_t			 i;
+
+	if (rs->status == 0)
+		site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	r = MHD_create_response_from_buffer(rs->len, rs->body,
+	    rs->static_body ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+	if (r == NULL)
+		return MHD_NO;
+	if (!rs->static_body)
+		rs->body = NULL;	/* MHD frees it now */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    rs->cacheable ? "public, max-age=3600" : "no-store");
+	http_security_headers(req, r);
+	if (rs->location != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION,
+		    rs->location);
+	if (rs->allow != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow);
+	if (rs->retry_after != 0) {
+		snprintf(num, sizeof(num), "%u", rs->retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, num);
+	}
+	for (i = 0; i < rs->ncookies; i++)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE,
+		    rs->cookies[i]);
+	if (rs->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	req->state = REQ_RESPONDED;
+	http_count(req, rs->status);
+	ret = MHD_queue_response(req->conn, rs->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* --- asynchronous work -------------------------------------------------- */
+
+static void
+http_rpc_done(enum rpc_status status, json_t *reply, void *arg)
+{
+	struct req	*req = arg;
+	char		 labels[80];
+	double		 seconds;
+
+	/* On the RPC client's thread: store, then hand back to MHD. */
+	seconds = (double)(clock_now_us() - req->rpc_start_us) / 1e6;
+	snprintf(labels, sizeof(labels), "action=\"%s\"", req->rpc_action);
+	histogram_observe(metrics_histogram("parley_rpc_duration_seconds",
+	    labels, "Back-end RPC latency by action", metrics_latency_bounds,
+	    metrics_latency_nbounds), seconds);
+	snprintf(labels, sizeof(labels), "action=\"%s\",result=\"%s\"",
+	    req->rpc_action, rpc_status_name(status));
+	counter_add(metrics_counter("parley_rpc_requests_total", labels,
+	    "Back-end RPCs by action and result"), 1);
+	if (status != RPC_OK)
+		log_warnx("rpc failed action=%s status=%s ms=%.0f",
+		    req->rpc_action, rpc_status_name(status), seconds * 1e3);
+	req->rpc_status = status;
+	req->reply = reply != NULL ? json_incref(reply) : NULL;
+	MHD_resume_connection(req->conn);
+}
+
+enum step
+http_rpc(struct req *req, const char *action, json_t *data)
+{
+	struct frontend *fe = req->fe;
+
+	json_decref(req->reply);
+	req->reply = NULL;
+	req->rpc_action = action;
+	req->rpc_start_us = clock_now_us();
+	req->state = REQ_SUSPENDED;
+	MHD_suspend_connection(req->conn);
+	if (rpc_call(fe->rpc, action, data, fe->cfg.rpc_timeout_ms,
+	    http_rpc_done, req) == -1)
+		http_rpc_done(RPC_UNAVAILABLE, NULL, req);
+	json_decref(data);
+	return STEP_WAIT;
+}
+
+json_t *
+http_reply(struct req *req)
+{
+	return req->rpc_status == RPC_OK ? req->reply : NULL;
+}
+
+static void
+http_hash_done(struct hasher_job *job, void *arg)
+{
+	struct req *req = arg;
+
+	(void)job;
+	MHD_resume_connection(req->conn);
+}
+
+enum step
+http_hash(struct req *req)
+{
+	req->job.done = http_hash_done;
+	req->job.arg = req;
+	req->state = REQ_SUSPENDED;
+	MHD_suspend_connection(req->conn);
+	if (hasher_submit(req->fe->hasher, &req->job) == -1) {
+		MHD_resume_connection(req->conn);
+		req->state = REQ_RUNNING;
+		log_warnx("hasher queue full");
+		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	}
+	return STEP_WAIT;
+}
+
+/* --- request set-up ----------------------------------------------------- */
+
+static void
+http_client_ip(struct req *req)
+{
+	const union MHD_ConnectionInfo	*ci;
+	const struct sockaddr		*sa;
+	const struct sockaddr_in6	*sin6;
+
+	snprintf(req->ip, sizeof(req->ip), "unknown");
+	ci = MHD_get_connection_info(req->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, req->ip, sizeof(req->ip));
+	else if (sa->sa_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		/* Dual stack: ::ffff:a.b.c.d is the IPv4 client a.b.c.d. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12],
+			    req->ip, sizeof(req->ip));
+		else
+			inet_ntop(AF_INET6, &sin6->sin6_addr, req->ip,
+			    sizeof(req->ip));
+	}
+}
+
+static const char *
+http_header(struct req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* The csrf cookie we issued, or a new one when the page shows forms. */
+static void
+http_csrf_cookie(struct req *req)
+{
+	struct fe_config	*cfg = &req->fe->cfg;
+	const char		*name = session_csrf_cookie_name(cfg->cookie_secure);
+
+	if (form_cookie(http_header(req, MHD_HTTP_HEADER_COOKIE), name,
+	    req->csrf_cookie, sizeof(req->csrf_cookie)) == -1 ||
+	    !session_csrf_valid(req->csrf_cookie)) {
+		req->csrf_cookie[0] = '\0';
+		if (!(req->route->flags & ROUTE_PAGE))
+			return;
+		session_csrf_new(req->csrf_cookie);
+		http_cookie(req, session_set_cookie(name, req->csrf_cookie,
+		    cfg->cookie_secure));
+	}
+	session_csrf_token(&req->fe->keys, req->csrf_cookie, req->csrf_token);
+}
+
+static int
+http_refuse(struct req *req, unsigned status)
+{
+	site_error(req, status);
+	return -1;
+}
+
+static int
+http_form_type(struct req *req)
+{
+	const char	*type = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	static const char urlenc[] = "application/x-www-form-urlencoded";
+
+	return type != NULL && strncasecmp(type, urlenc, sizeof(urlenc) - 1)
+	    == 0 && (type[sizeof(urlenc) - 1] == '\0' ||
+	    type[sizeof(urlenc) - 1] == ';' || type[sizeof(urlenc) - 1] == ' ');
+}
+
+/* Checks every route's preconditions; -1: refused, response set. */
+static int
+http_prepare(struct req *req)
+{
+	const char *token;
+
+	http_csrf_cookie(req);
+	if (req->body_too_large)
+		return http_refuse(req, MHD_HTTP_CONTENT_TOO_LARGE);
+	if (!(req->route->flags & ROUTE_FORM))
+		return 0;
+	if (!http_form_type(req))
+		return http_refuse(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE);
+	if (form_parse(&req->form, req->body != NULL ? req->body : "",
+	    req->body_len) == -1)
+		return http_refuse(req, MHD_HTTP_BAD_REQUEST);
+	token = form_get(&req->form, "csrf_token");
+	if (!session_csrf_check(&req->fe->keys, req->csrf_cookie, token)) {
+		log_info("csrf rejected route=%s ip=%s reason=%s",
+		    req->route->path, req->ip, req->csrf_cookie[0] == '\0' ?
+		    "no-cookie" : token == NULL ? "no-token" : "mismatch");
+		return http_refuse(req, MHD_HTTP_FORBIDDEN);
+	}
+	return 0;
+}
+
+/* The session cookie, if it has the shape of one we issued. */
+static int
+http_session_cookie(struct req *req)
+{
+	char id[SESSION_ID_LEN + 2];
+
+	if (form_cookie(http_header(req, MHD_HTTP_HEADER_COOKIE),
+	    session_cookie_name(req->fe->cfg.cookie_secure), id,
+	    sizeof(id)) == -1 || !session_id_valid(id))
+		return 0;
+	session_id_hash(id, req->sid_hash);
+	sodium_memzero(id, sizeof(id));
+	return 1;
+}
+
+static int
+http_session_result(struct req *req)
+{
+	json_t *reply = http_reply(req), *email;
+
+	if (reply == NULL || !json_is_true(json_object_get(reply, "success")))
+		return http_refuse(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	email = json_object_get(reply, "email");
+	if (json_is_string(email)) {
+		req->user = xstrdup(json_string_value(email));
+		return 0;
+	}
+	/* Expired or logged out elsewhere: drop the stale cookie. */
+	req->sid_hash[0] = '\0';
+	http_cookie(req, session_set_cookie(session_cookie_name(
+	    req->fe->cfg.cookie_secure), NULL, req->fe->cfg.cookie_secure));
+	return 0;
+}
+
+static enum step
+http_dispatch(struct req *req)
+{
+	switch (req->phase) {
+	case PHASE_START:
+		if (http_prepare(req) == -1)
+			return STEP_RESPOND;
+		if ((req->route->flags & ROUTE_SESSION) &&
+		    http_session_cookie(req)) {
+			req->phase = PHASE_SESSION;
+			return http_rpc(req, "SESSION_GET",
+			    json_pack("{ss}", "id_hash", req->sid_hash));
+		}
+		break;
+	case PHASE_SESSION:
+		if (http_session_result(req) == -1)
+			return STEP_RESPOND;
+		json_decref(req->reply);
+		req->reply = NULL;
+		break;
+	case PHASE_HANDLER:
+		return req->route->fn(req);
+	}
+	req->phase = PHASE_HANDLER;
+	return req->route->fn(req);
+}
+
+/* --- libmicrohttpd callbacks ------------------------------------------- */
+
+static struct req *
+http_req_new(struct http *h, struct MHD_Connection *conn, const char *url,
+    const char *method)
+{
+	struct req	*req = xcalloc(1, sizeof(*req));
+	const char	*clen;
+	int		 known;
+
+	atomic_fetch_add(&h->inflight, 1);
+	req->fe = h->fe;
+	req->conn = conn;
+	req->start_us = clock_now_us();
+	req->head = strcmp(method, "HEAD") == 0;
+	http_client_ip(req);
+	req->route = http_route(url, method, &known);
+	req->route_label = req->route != NULL ? req->route->path : "other";
+	if (req->route == NULL) {
+		site_error(req, known ? MHD_HTTP_METHOD_NOT_ALLOWED :
+		    MHD_HTTP_NOT_FOUND);
+		if (known)
+			req->resp.allow = http_allow(url);
+		req->resp.close = 1;
+		return req;
+	}
+	clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (clen != NULL && strtoull(clen, NULL, 10) > HTTP_BODY_MAX) {
+		site_error(req, MHD_HTTP_CONTENT_TOO_LARGE);
+		req->resp.close = 1;
+		return req;
+	}
+	req->state = REQ_BODY;
+	return req;
+}
+
+static void
+http_body(struct req *req, const char *data, size_t len)
+{
+	if (req->body_too_large || req->body_len + len > HTTP_BODY_MAX) {
+		req->body_too_large = 1;
+		return;
+	}
+	req->body = xrealloc(req->body, req->body_len + len + 1);
+	memcpy(req->body + req->body_len, data, len);
+	req->body_len += len;
+	req->body[req->body_len] = '\0';
+}
+
+static enum MHD_Result
+http_access(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_size, void **con_cls)
+{
+	struct http	*h = cls;
+	struct req	*req = *con_cls;
+
+	(void)version;
+	if (req == NULL) {
+		*con_cls = req = http_req_new(h, conn, url, method);
+		if (req->state == REQ_NEW)	/* refused from the headers */
+			return http_send(req);
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		if (req->state == REQ_BODY)
+			http_body(req, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (req->state == REQ_RESPONDED)
+		return MHD_YES;
+	req->state = REQ_RUNNING;
+	if (http_dispatch(req) == STEP_WAIT)
+		return MHD_YES;
+	return http_send(req);
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http	*h = cls;
+	struct req	*req = *con_cls;
+
+	(void)conn;
+	if (req == NULL)
+		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_debug("http request ended early route=%s code=%d",
+		    req->route_label, (int)toe);
+	log_debug("http %s status=%u us=%llu", req->route_label,
+	    req->resp.status, (unsigned long long)(clock_now_us() -
+	    req->start_us));
+	if (req->body != NULL) {
+		sodium_memzero(req->body, req->body_len);
+		free(req->body);
+	}
+	form_free(&req->form);
+	json_decref(req->reply);
+	free(req->user);
+	free(req->hash);
+	sodium_memzero(req->new_sid, sizeof(req->new_sid));
+	http_resp_clear(&req->resp);
+	free(req);
+	*con_cls = NULL;
+	atomic_fetch_sub(&h->inflight, 1);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	msg[512];
+	size_t	n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_warnx("libmicrohttpd reason=\"%s\"", msg);
+}
+#pragma GCC diagnostic pop
+
+struct http *
+http_start(struct frontend *fe, char *err, size_t errlen)
+{
+	struct http	*h = xcalloc(1, sizeof(*h));
+	struct fe_config *cfg = &fe->cfg;
+	unsigned	 flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_DUAL_STACK | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG;
+
+	h->fe = fe;
+	h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
+	    http_access, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_conn,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_max_conn_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
+	    MHD_OPTION_END);
+	if (h->daemon == NULL) {
+		snprintf(err, errlen, "cannot listen on port %u", cfg->port);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+http_stop(struct http *h, unsigned wait_ms)
+{
+	uint64_t	deadline = clock_now_ms() + wait_ms;
+	int		n;
+
+	if (h == NULL)
+		return;
+	MHD_quiesce_daemon(h->daemon);
+	while ((n = atomic_load(&h->inflight)) > 0 &&
+	    clock_now_ms() < deadline)
+		usleep(20000);
+	if (n > 0) {
+		/* Their callbacks may still come: leave everything to exit. */
+		log_warnx("http stop requests_in_flight=%d", n);
+		return;
+	}
+	MHD_stop_daemon(h->daemon);
+	free(h);
+}

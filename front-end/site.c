@@ -1,0 +1,161 @@
+/* site.c — pages that only read, operations endpoints and error pages. */
+#include <stdio.h>
+#include <string.h>
+
+#include "embedded.h"
+#include "frontend.h"
+#include "html.h"
+#include "metrics.h"
+#include "rpc_client.h"
+#include "site.h"
+#include "xmalloc.h"
+
+void
+site_page(struct req *req, struct page *p, const char *title)
+{
+	p->title = title;
+	p->user = req->user;
+	p->csrf_token = req->csrf_token;
+	p->path = req->route != NULL ? req->route->path : NULL;
+}
+
+enum step
+site_home(struct req *req)
+{
+	struct page p;
+
+	site_page(req, &p, req->user != NULL ? "Home" : "Welcome");
+	return http_html(req, MHD_HTTP_OK, html_home(&p));
+}
+
+enum step
+site_secret(struct req *req)
+{
+	struct page p;
+
+	if (req->user == NULL)
+		return http_redirect(req, "/login");
+	site_page(req, &p, "Members");
+	return http_html(req, MHD_HTTP_OK, html_secret(&p));
+}
+
+enum step
+site_login_form(struct req *req)
+{
+	struct html_form	f = { 0 };
+	struct page		p;
+
+	if (req->user != NULL)
+		return http_redirect(req, "/");
+	site_page(req, &p, "Log in");
+	return http_html(req, MHD_HTTP_OK, html_login(&p, &f));
+}
+
+enum step
+site_register_form(struct req *req)
+{
+	struct html_form	f = { 0 };
+	struct page		p;
+
+	if (req->user != NULL)
+		return http_redirect(req, "/");
+	site_page(req, &p, "Create an account");
+	return http_html(req, MHD_HTTP_OK, html_register(&p, &f));
+}
+
+static enum step
+site_static(struct req *req, unsigned status, const char *type,
+    const void *body, size_t len)
+{
+	req->resp.status = status;
+	req->resp.body = (char *)body;
+	req->resp.len = len;
+	req->resp.static_body = 1;
+	req->resp.type = type;
+	return STEP_RESPOND;
+}
+
+enum step
+site_style(struct req *req)
+{
+	req->resp.cacheable = 1;
+	return site_static(req, MHD_HTTP_OK, "text/css; charset=utf-8",
+	    embed_style_css, embed_style_css_len);
+}
+
+enum step
+site_healthz(struct req *req)
+{
+	return site_static(req, MHD_HTTP_OK, "text/plain; charset=utf-8",
+	    "ok\n", 3);
+}
+
+enum step
+site_readyz(struct req *req)
+{
+	if (rpc_client_ready(req->fe->rpc))
+		return site_static(req, MHD_HTTP_OK,
+		    "text/plain; charset=utf-8", "ready\n", 6);
+	return site_static(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+	    "text/plain; charset=utf-8", "not ready: RabbitMQ unreachable\n",
+	    32);
+}
+
+enum step
+site_metrics(struct req *req)
+{
+	size_t	 len;
+	char	*body;
+
+	if ((body = metrics_render(&len)) == NULL)
+		return site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	req->resp.status = MHD_HTTP_OK;
+	req->resp.body = body;
+	req->resp.len = len;
+	req->resp.type = "text/plain; version=0.0.4; charset=utf-8";
+	return STEP_RESPOND;
+}
+
+static const struct {
+	unsigned	 status;
+	const char	*title;
+	const char	*text;
+} site_errors[] = {
+	{ 400, "Bad request", "The form could not be read. Go back, reload "
+	    "the page and try again." },
+	{ 403, "Form expired", "This form has expired or did not come from "
+	    "this site, so nothing was changed. Go back, reload the page and "
+	    "send it again." },
+	{ 404, "Page not found", "There is no page at this address." },
+	{ 405, "Method not allowed", "This page cannot be used that way." },
+	{ 413, "Too much data", "The form sent more data than this site "
+	    "accepts." },
+	{ 415, "Unsupported form", "This site only accepts ordinary HTML "
+	    "form posts." },
+	{ 500, "Something went wrong", "An unexpected error happened. Please "
+	    "try again." },
+	{ 503, "Service unavailable", "The service is temporarily "
+	    "unavailable. Nothing was lost; please try again in a moment." },
+};
+
+enum step
+site_error(struct req *req, unsigned status)
+{
+	struct page	p;
+	size_t		i;
+
+	for (i = 0; i < sizeof(site_errors) / sizeof(site_errors[0]); i++)
+		if (site_errors[i].status == status)
+			break;
+	if (i == sizeof(site_errors) / sizeof(site_errors[0]))
+		i = 6;	/* 500 */
+	site_page(req, &p, site_errors[i].title);
+	/* Error pages carry no forms: show the anonymous navigation bar. */
+	p.user = NULL;
+	p.path = NULL;
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		req->resp.retry_after = 5;
+	return http_html(req, site_errors[i].status, html_message(&p,
+	    site_errors[i].title, site_errors[i].text, "/", "Go to the home "
+	    "page"));
+}
