@@ -1,0 +1,161 @@
+/*
+ * client_main.c — chat-client HOST PORT: the lab's command line, set-up
+ * and the event loop (which owns the signals).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "cli.h"
+#include "client.h"
+#include "config.h"
+#include "log.h"
+
+static const char client_usage[] =
+"usage: chat-client [--name NAME] HOST PORT\n"
+"\n"
+"Connect to the Parley chat server (or the lab's server.py) at HOST PORT.\n"
+"On a terminal: an input line that incoming messages never break, with\n"
+"history (Up/Down) and editing keys; #quit, /quit, Ctrl-C or Ctrl-D leave.\n"
+"Otherwise pipe mode: the first input line is the name (or --name NAME),\n"
+"every further line is sent, every message received is printed as one\n"
+"line; it exits after #quit or end of input.\n"
+"\n"
+"  --name NAME   chat as NAME instead of asking\n"
+"  --help        this text\n"
+"  --version     print the version\n"
+"\n"
+"Environment (defaults in brackets): CHAT_CLIENT_RECONNECT_MAX [10, 0 =\n"
+"no limit], CHAT_CLIENT_RECONNECT_BASE_MS [500], CHAT_CLIENT_RECONNECT_CAP_MS\n"
+"[10000], CHAT_CLIENT_CONNECT_TIMEOUT_MS [10000], CHAT_CLIENT_QUIT_TIMEOUT_MS\n"
+"[5000], NO_COLOR (set: no colours or timestamps), LOG_LEVEL [warn].\n"
+"Exit status: 0 after leaving, 1 when it cannot connect or gives up\n"
+"reconnecting, 2 for a usage error, 3 when pipe mode has no usable name.\n";
+
+static void
+client_main_usage(void)
+{
+	fputs(client_usage, stderr);
+	exit(CLIENT_EXIT_USAGE);
+}
+
+static void
+client_main_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	client_quit(arg);
+}
+
+static void
+client_main_libevent_log(int severity, const char *msg)
+{
+	(void)severity;
+	log_debug("libevent msg=\"%s\"", msg);
+}
+
+static void
+client_main_args(int argc, char **argv, struct client_opts *o)
+{
+	char	*end;
+	long	 port;
+	int	 i, pos = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			o->name = argv[++i];
+		else if (strncmp(argv[i], "--name=", 7) == 0)
+			o->name = argv[i] + 7;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			client_main_usage();
+		else if (pos == 0 && ++pos)
+			o->host = argv[i];
+		else if (pos == 1 && ++pos)
+			o->port = argv[i];
+		else
+			client_main_usage();
+	}
+	if (pos != 2 || (o->name != NULL && *o->name == '\0'))
+		client_main_usage();
+	port = strtol(o->port, &end, 10);
+	if (*o->port == '\0' || *end != '\0' || port < 1 || port > 65535) {
+		fprintf(stderr, "chat-client: invalid port \"%s\"\n", o->port);
+		exit(CLIENT_EXIT_USAGE);
+	}
+}
+
+static void
+client_main_env(struct client_opts *o)
+{
+	const char *term = getenv("TERM");
+
+	o->reconnect_max = (unsigned)config_long_or_die(
+	    "CHAT_CLIENT_RECONNECT_MAX", 10, 0, 1000000);
+	o->backoff_base_ms = (unsigned)config_long_or_die(
+	    "CHAT_CLIENT_RECONNECT_BASE_MS", 500, 1, 3600000);
+	o->backoff_cap_ms = (unsigned)config_long_or_die(
+	    "CHAT_CLIENT_RECONNECT_CAP_MS", 10000, 1, 3600000);
+	o->connect_timeout_ms = (unsigned)config_long_or_die(
+	    "CHAT_CLIENT_CONNECT_TIMEOUT_MS", 10000, 1, 3600000);
+	o->quit_timeout_ms = (unsigned)config_long_or_die(
+	    "CHAT_CLIENT_QUIT_TIMEOUT_MS", 5000, 1, 3600000);
+	o->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	/* https://no-color.org: set and not empty means no colour. */
+	o->decorate = isatty(STDOUT_FILENO) &&
+	    config_str("NO_COLOR", NULL) == NULL &&
+	    (term == NULL || strcmp(term, "dumb") != 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct event		*sig_ev[3];
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct client_opts	 opts;
+	struct client		*c;
+	size_t			 i;
+	int			 code;
+
+	cli_common(argc, argv, client_usage, NULL, 0);
+	log_init("chat-client");
+	if (config_str("LOG_LEVEL", NULL) == NULL)
+		log_set_level(LOG_LEVEL_WARN);
+	memset(&opts, 0, sizeof(opts));
+	client_main_args(argc, argv, &opts);
+	client_main_env(&opts);
+	signal(SIGPIPE, SIG_IGN);
+
+	event_set_log_callback(client_main_libevent_log);
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (dns == NULL &&
+	    (dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE)) ==
+	    NULL)
+		fatalx("evdns_base_new failed");
+	if ((c = client_new(base, dns, &opts)) == NULL)
+		fatal("cannot set up the terminal");
+	for (i = 0; i < 3; i++) {
+		sig_ev[i] = evsignal_new(base, sigs[i], client_main_signal, c);
+		event_add(sig_ev[i], NULL);
+	}
+
+	client_start(c);
+	event_base_dispatch(base);
+	code = client_exit_code(c);
+
+	client_free(c);
+	for (i = 0; i < 3; i++)
+		event_free(sig_ev[i]);
+	evdns_base_free(dns, 1);
+	event_base_free(base);
+	return code;
+}
