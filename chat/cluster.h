@@ -1,0 +1,46 @@
+/*
+ * cluster.h — several chat-server replicas as one chat, through RabbitMQ
+ * (SPEC §2.4; design in docs/chat.md).  One topic exchange; each replica
+ * has one exclusive queue bound to "presence" (everyone's joins, leaves,
+ * renames, heartbeats and snapshots), "replica.<id>" (private messages and
+ * snapshot replies) and "room.<name>" for each room with local members.
+ * Every message carries its origin and a sequence number: a replica drops
+ * its own echo and duplicates, and notices gaps.
+ *
+ * The AMQP connection lives on its own thread (lib/mq.h); deliveries come
+ * to the event loop through an inbox.  Everything here is called on the
+ * loop; without AMQP_URL every function is a no-op (standalone).
+ */
+#ifndef PARLEY_CLUSTER_H
+#define PARLEY_CLUSTER_H
+
+#include <stdint.h>
+
+struct event_base;
+
+#define CLUSTER_EXCHANGE	"parley.chat"
+
+int		 cluster_start(struct event_base *, const char *amqp_url,
+		    const char *replica_id, char *err, size_t errlen);
+void		 cluster_stop(void);
+/* Standalone, or the broker link is up. */
+int		 cluster_ready(void);
+const char	*cluster_id(void);
+
+void		 cluster_bind(const char *room);
+void		 cluster_unbind(const char *room);
+
+/* A new sequence number for one of our chat messages. */
+uint64_t	 cluster_next_seq(void);
+void		 cluster_chat(const char *room, uint64_t seq, uint64_t prev,
+		    const char *from, const char *content, int64_t ts);
+void		 cluster_join(const char *room, const char *name, int first);
+void		 cluster_leave(const char *room, const char *name, int quit);
+void		 cluster_nick(const char *room, const char *old,
+		    const char *name);
+void		 cluster_private(const char *origin, const char *from,
+		    const char *to, const char *content, int64_t ts);
+/* Graceful shutdown: others forget our users without notices. */
+void		 cluster_bye(void);
+
+#endif

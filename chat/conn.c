@@ -1,0 +1,704 @@
+/* conn.c — client connections on libevent bufferevents. */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "frame.h"
+#include "hub.h"
+#include "ipcap.h"
+#include "line.h"
+#include "log.h"
+#include "metrics.h"
+#include "settings.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+#define CONN_CLOSING_MAX_MS	5000	/* to flush a goodbye */
+
+struct held {
+	struct held	*next;
+	uint64_t	 seq;
+	char		 origin[40];
+	size_t		 len;
+	uint8_t		 data[];
+};
+
+static struct event_base	*conn_base;
+static struct conn_list		 conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
+static struct conn_list		 conn_reapq = TAILQ_HEAD_INITIALIZER(conn_reapq);
+static struct event		*conn_reaper, *conn_sweeper;
+static uint64_t			 conn_next_id = 1;
+static size_t			 conn_n;
+
+static struct gauge		*m_conns;
+static struct counter		*m_accepted, *m_rejected_ip, *m_rejected_max;
+static struct counter		*m_slow, *m_timeouts, *m_bad_input;
+static struct counter		*m_deliveries;
+
+static void	conn_process(struct conn *);
+
+/* ---- rendering and output ---- */
+
+static void
+out_render_frame(struct out *o, struct wbuf *b, int ext)
+{
+	wire_begin(b, o->type);
+	if (o->content != NULL)
+		wire_str(b, "content", o->content);
+	if (!ext)
+		goto done;
+	if (o->room != NULL)
+		wire_str(b, "room", o->room);
+	if (o->from != NULL)
+		wire_str(b, "from", o->from);
+	if (o->ts != 0)
+		wire_int(b, "ts", o->ts);
+	if (o->private_msg)
+		wire_bool(b, "private", 1);
+	if (o->history)
+		wire_bool(b, "history", 1);
+	if (o->nfeatures > 0)
+		wire_strv(b, "features", o->features, o->nfeatures);
+done:
+	wire_end(b);
+}
+
+static const uint8_t *
+out_render(struct out *o, struct conn *c, size_t *len)
+{
+	if (c->mode == CONN_TEXT) {
+		if (o->line == NULL) {
+			o->linelen = strlen(o->content);
+			o->line = xmalloc(o->linelen + 2);
+			memcpy(o->line, o->content, o->linelen);
+			o->line[o->linelen++] = '\n';
+			o->line[o->linelen] = '\0';
+		}
+		*len = o->linelen;
+		return (const uint8_t *)o->line;
+	}
+	if (c->features & WIRE_FEAT_META ||
+	    (c->features != 0 && o->nfeatures > 0)) {
+		if (o->meta.len == 0)
+			out_render_frame(o, &o->meta, 1);
+		*len = o->meta.len;
+		return o->meta.p;
+	}
+	if (o->lab.len == 0)
+		out_render_frame(o, &o->lab, 0);
+	*len = o->lab.len;
+	return o->lab.p;
+}
+
+void
+out_free(struct out *o)
+{
+	wbuf_free(&o->lab);
+	wbuf_free(&o->meta);
+	free(o->line);
+	o->line = NULL;
+}
+
+static int
+conn_writable(struct conn *c)
+{
+	return c->state != CONN_DEAD && c->bev != NULL;
+}
+
+static void
+conn_write(struct conn *c, const void *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (!conn_writable(c))
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_add(out, data, len) == -1) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	counter_add(m_deliveries, 1);
+	/* A slow reader never holds up the others: it is dropped. */
+	if (settings.sendq_max != 0 &&
+	    evbuffer_get_length(out) > settings.sendq_max) {
+		counter_add(m_slow, 1);
+		conn_close(c, "slow consumer");
+	}
+}
+
+void
+conn_send(struct conn *c, struct out *o)
+{
+	const uint8_t	*p;
+	size_t		 len;
+
+	if (!conn_writable(c))
+		return;
+	p = out_render(o, c, &len);
+	conn_write(c, p, len);
+}
+
+static void
+conn_hold(struct conn *c, struct out *o)
+{
+	struct held	*h;
+	const uint8_t	*p;
+	size_t		 len;
+
+	p = out_render(o, c, &len);
+	h = xmalloc(sizeof(*h) + len);
+	h->next = NULL;
+	h->seq = o->seq;
+	snprintf(h->origin, sizeof(h->origin), "%s",
+	    o->origin != NULL ? o->origin : "");
+	h->len = len;
+	memcpy(h->data, p, len);
+	if (c->held == NULL)
+		c->held_tail = &c->held;
+	*c->held_tail = h;
+	c->held_tail = &h->next;
+}
+
+void
+conn_deliver(struct conn *c, struct out *o)
+{
+	if (!conn_writable(c))
+		return;
+	if (c->state == CONN_JOINING)
+		conn_hold(c, o);
+	else
+		conn_send(c, o);
+}
+
+void
+conn_release_held(struct conn *c, int (*seen)(const char *, uint64_t,
+    void *), void *arg)
+{
+	struct held *h, *next;
+
+	for (h = c->held; h != NULL; h = next) {
+		next = h->next;
+		if (h->origin[0] == '\0' || seen == NULL ||
+		    !seen(h->origin, h->seq, arg))
+			conn_write(c, h->data, h->len);
+		free(h);
+	}
+	c->held = NULL;
+}
+
+void
+conn_notice(struct conn *c, const char *content)
+{
+	struct out o = { .type = "CHAT", .content = content };
+
+	conn_send(c, &o);
+	out_free(&o);
+}
+
+void
+conn_error(struct conn *c, const char *code, const char *text)
+{
+	struct wbuf	 b = { 0 };
+	char		*line;
+
+	if (c->mode == CONN_FRAMED && (c->features & WIRE_FEAT_ERROR)) {
+		wire_begin(&b, "ERROR");
+		wire_str(&b, "code", code);
+		wire_str(&b, "content", text);
+		wire_end(&b);
+		conn_write(c, b.p, b.len);
+		wbuf_free(&b);
+		return;
+	}
+	line = xasprintf("SERVER: %s", text);
+	conn_notice(c, line);
+	free(line);
+}
+
+static void
+conn_ping(struct conn *c)
+{
+	struct wbuf b = { 0 };
+
+	wire_begin(&b, "PING");
+	wire_end(&b);
+	conn_write(c, b.p, b.len);
+	wbuf_free(&b);
+}
+
+/* ---- state ---- */
+
+int
+conn_alive(struct conn *c)
+{
+	return c->state != CONN_DEAD && c->state != CONN_CLOSING;
+}
+
+void
+conn_set_state(struct conn *c, enum conn_state state)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	c->state = state;
+	if (state == CONN_CLAIMING || state == CONN_JOINING)
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+void
+conn_resume(struct conn *c)
+{
+	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	conn_process(c);
+}
+
+void
+conn_ref(struct conn *c)
+{
+	c->refs++;
+}
+
+void
+conn_unref(struct conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	free(c->name);
+	free(c->pending_name);
+	free(c);
+}
+
+void
+conn_close(struct conn *c, const char *reason)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	log_debug("chat connection closed id=%llu reason=\"%s\"",
+	    (unsigned long long)c->id, reason);
+	c->state = CONN_DEAD;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&conn_reapq, c, reap);
+	event_active(conn_reaper, EV_TIMEOUT, 0);
+}
+
+static void
+conn_flushed_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->state == CONN_CLOSING)
+		conn_close(c, "goodbye sent");
+}
+
+void
+conn_finish(struct conn *c)
+{
+	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+		return;
+	c->state = CONN_CLOSING;
+	c->closing_ms = clock_now_ms();
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		conn_close(c, "goodbye sent");
+		return;
+	}
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_setcb(c->bev, NULL, conn_flushed_cb, NULL, c);
+}
+
+static void
+conn_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	/* hub_gone may close more conns (slow consumers): loop until empty. */
+	while ((c = TAILQ_FIRST(&conn_reapq)) != NULL) {
+		TAILQ_REMOVE(&conn_reapq, c, reap);
+		hub_gone(c);
+		conn_release_held(c, NULL, NULL);
+		TAILQ_REMOVE(&conn_all, c, all);
+		conn_n--;
+		gauge_set(m_conns, (int64_t)conn_n);
+		ipcap_put(c->ip);
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		conn_unref(c);
+	}
+}
+
+/* ---- input ---- */
+
+static void
+conn_frame_message(struct conn *c, const uint8_t *payload, size_t len)
+{
+	struct wire_msg	 m;
+	const char	*code;
+	char		 err[128];
+
+	if (wire_decode(payload, len, &m, &code, err, sizeof(err)) == -1) {
+		counter_add(m_bad_input, 1);
+		conn_error(c, code, err);
+		return;
+	}
+	switch (m.type) {
+	case WIRE_HELLO:
+		if (c->state == CONN_LOGIN)
+			hub_login(c, m.name, m.name_len, m.features);
+		else
+			conn_error(c, "bad_state", "you are already in the "
+			    "chat; use /nick to change your name");
+		break;
+	case WIRE_CHAT:
+		if (c->state == CONN_CHAT)
+			hub_input(c, m.content, m.content_len);
+		else
+			conn_error(c, "bad_state", "say HELLO first");
+		break;
+	case WIRE_QUIT:
+		hub_quit(c);
+		break;
+	case WIRE_PING:
+		if (c->features & WIRE_FEAT_PING) {
+			struct wbuf b = { 0 };
+
+			wire_begin(&b, "PONG");
+			wire_end(&b);
+			conn_write(c, b.p, b.len);
+			wbuf_free(&b);
+		}
+		break;
+	case WIRE_PONG:
+		break;
+	}
+	wire_msg_free(&m);
+}
+
+/* One frame from in; 0 when more bytes are needed (or the conn closed). */
+static int
+conn_frame(struct conn *c, struct evbuffer *in)
+{
+	const uint8_t		*p, *payload;
+	size_t			 len = evbuffer_get_length(in), plen, used;
+	enum frame_status	 st;
+	char			 err[96];
+
+	if (len < FRAME_HEADER_LEN)
+		return 0;
+	p = evbuffer_pullup(in, FRAME_HEADER_LEN);
+	st = frame_parse(p, FRAME_HEADER_LEN, settings.frame_max, &payload,
+	    &plen, &used);
+	if (st == FRAME_EMPTY) {
+		evbuffer_drain(in, used);
+		counter_add(m_bad_input, 1);
+		conn_error(c, "bad_frame", "empty frame ignored");
+		return 1;
+	}
+	if (st == FRAME_TOO_LARGE) {
+		/* The stream cannot be resynchronised: say why and close. */
+		counter_add(m_bad_input, 1);
+		snprintf(err, sizeof(err), "frame of %zu bytes is over the "
+		    "limit of %zu; closing", plen, settings.frame_max);
+		conn_error(c, "too_long", err);
+		evbuffer_drain(in, len);
+		conn_finish(c);
+		return 0;
+	}
+	if (len < FRAME_HEADER_LEN + plen)
+		return 0;
+	p = evbuffer_pullup(in, (ssize_t)(FRAME_HEADER_LEN + plen));
+	if (frame_parse(p, FRAME_HEADER_LEN + plen, settings.frame_max,
+	    &payload, &plen, &used) != FRAME_OK)
+		return 0;
+	conn_frame_message(c, payload, plen);
+	evbuffer_drain(in, used);
+	return 1;
+}
+
+static void
+conn_text_line(struct conn *c, const char *line, size_t len)
+{
+	if (c->state == CONN_LOGIN) {
+		if (len > 0)
+			hub_login(c, line, len, 0);
+		return;
+	}
+	if (c->state == CONN_CHAT && len > 0)
+		hub_input(c, line, len);
+}
+
+/* One line from in; 0 when more bytes are needed (or the conn closed). */
+static int
+conn_line(struct conn *c, struct evbuffer *in)
+{
+	size_t			 len = evbuffer_get_length(in), scan, n, used;
+	const uint8_t		*p;
+	enum line_status	 st;
+	char			 err[96];
+	int			 done;
+
+	if (c->skipping) {
+		p = evbuffer_pullup(in, -1);
+		used = line_skip(p, len, &done);
+		evbuffer_drain(in, used);
+		c->skipping = !done;
+		return done;
+	}
+	scan = len < settings.frame_max + 2 ? len : settings.frame_max + 2;
+	p = evbuffer_pullup(in, (ssize_t)scan);
+	st = line_next(p, scan, settings.frame_max, &n, &used);
+	if (st == LINE_INCOMPLETE)
+		return 0;
+	if (st == LINE_TOO_LONG) {
+		counter_add(m_bad_input, 1);
+		snprintf(err, sizeof(err), "line over %zu bytes ignored",
+		    settings.frame_max);
+		conn_error(c, "too_long", err);
+		c->skipping = p[used - 1] != '\n';
+		evbuffer_drain(in, used);
+		return 1;
+	}
+	conn_text_line(c, (const char *)p, n);
+	evbuffer_drain(in, used);
+	return 1;
+}
+
+static int
+conn_takes_input(struct conn *c)
+{
+	return c->state == CONN_DETECT || c->state == CONN_LOGIN ||
+	    c->state == CONN_CHAT;
+}
+
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer	*in;
+	const uint8_t	*p;
+
+	/* Re-entered from hub callbacks that resume input: the outer call goes on. */
+	if (c->in_process || c->bev == NULL)
+		return;
+	c->in_process = 1;
+	in = bufferevent_get_input(c->bev);
+	while (conn_takes_input(c) && evbuffer_get_length(in) > 0) {
+		if (c->state == CONN_DETECT) {
+			p = evbuffer_pullup(in, 1);
+			c->mode = p[0] == 0x00 ? CONN_FRAMED : CONN_TEXT;
+			c->state = CONN_LOGIN;
+		}
+		if ((c->mode == CONN_FRAMED ? conn_frame(c, in) :
+		    conn_line(c, in)) == 0)
+			break;
+	}
+	c->in_process = 0;
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	c->last_rx_ms = clock_now_ms();
+	c->ping_sent_ms = 0;
+	conn_process(c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_EOF)
+		conn_close(c, "end of stream");
+	else if (what & BEV_EVENT_ERROR)
+		conn_close(c, "socket error");
+}
+
+/* ---- timers ---- */
+
+static void
+conn_timeout(struct conn *c, const char *why)
+{
+	counter_add(m_timeouts, 1);
+	conn_error(c, "timeout", why);
+	conn_close(c, why);
+}
+
+static void
+conn_check_timers(struct conn *c, uint64_t now)
+{
+	uint64_t quiet = now - c->last_rx_ms;
+
+	switch (c->state) {
+	case CONN_DETECT:
+	case CONN_LOGIN:
+		if (settings.login_timeout_s != 0 &&
+		    now - c->since_ms >= settings.login_timeout_s * 1000ull)
+			conn_timeout(c, "no name given in time");
+		break;
+	case CONN_CHAT:
+		if ((c->features & WIRE_FEAT_PING) &&
+		    settings.ping_interval_s != 0) {
+			if (c->ping_sent_ms != 0 && now - c->ping_sent_ms >=
+			    settings.ping_timeout_s * 1000ull)
+				conn_timeout(c, "no answer to PING");
+			else if (c->ping_sent_ms == 0 && quiet >=
+			    settings.ping_interval_s * 1000ull) {
+				c->ping_sent_ms = now;
+				conn_ping(c);
+			}
+		} else if (settings.idle_timeout_s != 0 &&
+		    quiet >= settings.idle_timeout_s * 1000ull)
+			conn_timeout(c, "idle for too long");
+		break;
+	case CONN_CLOSING:
+		if (now - c->closing_ms >= CONN_CLOSING_MAX_MS)
+			conn_close(c, "goodbye not read in time");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+conn_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c;
+	uint64_t	 now = clock_now_ms();
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	TAILQ_FOREACH(c, &conn_all, all)
+		conn_check_timers(c, now);
+}
+
+/* ---- set-up ---- */
+
+static void
+conn_socket_options(int fd)
+{
+	int on = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
+		log_warn("%s: setsockopt", __func__);
+}
+
+int
+conn_accept(int fd, const struct sockaddr *sa, int socklen)
+{
+	struct ipcap_slot	*ip;
+	struct conn		*c;
+
+	(void)socklen;
+	if (settings.max_conn != 0 && conn_n >= settings.max_conn) {
+		counter_add(m_rejected_max, 1);
+		evutil_closesocket(fd);
+		return -1;
+	}
+	if ((ip = ipcap_take(sa, settings.max_conn_per_ip)) == NULL) {
+		counter_add(m_rejected_ip, 1);
+		log_debug("chat connection refused reason=per_ip_cap");
+		evutil_closesocket(fd);
+		return -1;
+	}
+	conn_socket_options(fd);
+	c = xcalloc(1, sizeof(*c));
+	c->refs = 1;
+	c->ip = ip;
+	c->id = conn_next_id++;
+	c->since_ms = c->last_rx_ms = clock_now_ms();
+	c->state = CONN_DETECT;
+	flood_init(&c->flood, settings.flood_burst, c->since_ms);
+	c->bev = bufferevent_socket_new(conn_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("%s: bufferevent_socket_new failed", __func__);
+		evutil_closesocket(fd);
+		ipcap_put(ip);
+		free(c);
+		return -1;
+	}
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    settings.frame_max + FRAME_HEADER_LEN + 4);
+	bufferevent_enable(c->bev, EV_READ);
+	TAILQ_INSERT_TAIL(&conn_all, c, all);
+	conn_n++;
+	counter_add(m_accepted, 1);
+	gauge_set(m_conns, (int64_t)conn_n);
+	return 0;
+}
+
+size_t
+conn_count(void)
+{
+	return conn_n;
+}
+
+void
+conn_foreach(void (*fn)(struct conn *, void *), void *arg)
+{
+	struct conn *c, *next;
+
+	for (c = TAILQ_FIRST(&conn_all); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, all);
+		fn(c, arg);
+	}
+}
+
+void
+conn_init(struct event_base *base)
+{
+	struct timeval one = { 1, 0 };
+
+	conn_base = base;
+	conn_reaper = event_new(base, -1, 0, conn_reap_cb, NULL);
+	conn_sweeper = event_new(base, -1, EV_PERSIST, conn_sweep_cb, NULL);
+	event_add(conn_sweeper, &one);
+	m_conns = metrics_gauge("chat_connections", "", "Open connections");
+	m_accepted = metrics_counter("chat_connections_accepted_total", "",
+	    "Connections accepted");
+	m_rejected_ip = metrics_counter("chat_connections_rejected_total",
+	    "reason=\"per_ip\"", "Connections refused by a limit");
+	m_rejected_max = metrics_counter("chat_connections_rejected_total",
+	    "reason=\"max_conn\"", "Connections refused by a limit");
+	m_slow = metrics_counter("chat_slow_consumers_total", "",
+	    "Clients dropped because their send queue was full");
+	m_timeouts = metrics_counter("chat_timeouts_total", "",
+	    "Clients dropped for login, idle or ping timeouts");
+	m_bad_input = metrics_counter("chat_bad_input_total", "",
+	    "Malformed frames, lines or messages");
+	m_deliveries = metrics_counter("chat_deliveries_total", "",
+	    "Messages queued to clients");
+}
+
+void
+conn_shutdown(void)
+{
+	struct conn *c;
+
+	/* Whatever is left after the drain is closed without ceremony. */
+	TAILQ_FOREACH(c, &conn_all, all)
+		conn_close(c, "shutdown");
+	conn_reap_cb(-1, 0, NULL);
+	event_free(conn_sweeper);
+	event_free(conn_reaper);
+}

@@ -1,0 +1,957 @@
+/*
+ * hub.c — users, rooms and messages: the lab's texts (SPEC §2.2) for
+ * logins, chat, leaves; rooms and commands; events of other replicas.
+ * Direct replies use conn_send/conn_notice; room traffic goes through
+ * hub_broadcast so that a joining user's copy waits behind the history.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "cluster.h"
+#include "command.h"
+#include "conn.h"
+#include "hub.h"
+#include "log.h"
+#include "metrics.h"
+#include "room.h"
+#include "settings.h"
+#include "store.h"
+#include "strmap.h"
+#include "text.h"
+#include "xmalloc.h"
+
+#define HUB_LIST_MAX	100	/* names shown by CONNECTED USERS and /who */
+#define HUB_ROOMS_MAX	100
+
+struct remote {
+	char		*name;
+	char		*origin;
+	struct room	*room;
+};
+
+static char		 hub_replica[64];
+static struct strmap	*hub_local;	/* name key -> conn (also claims) */
+static struct strmap	*hub_remote;	/* name key -> struct remote */
+static struct counter	*m_messages, *m_private, *m_flood, *m_commands;
+
+static void	hub_enter(struct conn *, struct room *, int first);
+
+static int64_t
+hub_now_ts(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+hub_keyof(const char *name, char key[NAME_MAX_BYTES + 1])
+{
+	text_key(name, strlen(name), key, NAME_MAX_BYTES + 1);
+}
+
+void
+hub_init(const char *replica_id)
+{
+	snprintf(hub_replica, sizeof(hub_replica), "%s", replica_id);
+	hub_local = strmap_new();
+	hub_remote = strmap_new();
+	m_messages = metrics_counter("chat_messages_total", "",
+	    "Chat messages received from local clients");
+	m_private = metrics_counter("chat_private_messages_total", "",
+	    "Private messages sent by local clients");
+	m_flood = metrics_counter("chat_flood_dropped_total", "",
+	    "Messages refused by flood control");
+	m_commands = metrics_counter("chat_commands_total", "",
+	    "Commands run");
+}
+
+/* Every local member of r except one gets o (held while they join). */
+static void
+hub_broadcast(struct room *r, struct conn *except, struct out *o)
+{
+	struct conn *m;
+
+	TAILQ_FOREACH(m, &r->members, member)
+		if (m != except)
+			conn_deliver(m, o);
+}
+
+static void	hub_announce(struct room *, struct conn *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* A SERVER notice to the room's local members except one. */
+static void
+hub_announce(struct room *r, struct conn *except, const char *fmt, ...)
+{
+	struct out	 o = { .type = "CHAT", .room = r->name,
+			    .from = "SERVER" };
+	va_list		 ap;
+	char		*line;
+
+	if (r->nlocal == 0)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) == -1)
+		fatalx("%s: vasprintf", __func__);
+	va_end(ap);
+	o.content = line;
+	o.ts = hub_now_ts();
+	hub_broadcast(r, except, &o);
+	out_free(&o);
+	free(line);
+}
+
+/* ---- names ---- */
+
+static int
+hub_name_taken(const char *key)
+{
+	return strmap_get(hub_local, key) != NULL ||
+	    strmap_get(hub_remote, key) != NULL;
+}
+
+static void
+hub_forget_name(struct conn *c)
+{
+	char key[NAME_MAX_BYTES + 1];
+
+	if (c->pending_name != NULL) {
+		hub_keyof(c->pending_name, key);
+		if (strmap_get(hub_local, key) == c)
+			strmap_del(hub_local, key);
+		store_release(c->pending_name, c->id);
+		free(c->pending_name);
+		c->pending_name = NULL;
+	}
+	if (c->name != NULL) {
+		hub_keyof(c->name, key);
+		if (strmap_get(hub_local, key) == c)
+			strmap_del(hub_local, key);
+		store_release(c->name, c->id);
+		free(c->name);
+		c->name = NULL;
+	}
+}
+
+static int
+hub_check_new_name(struct conn *c, const char *name, size_t len)
+{
+	char	key[NAME_MAX_BYTES + 1], err[128];
+
+	if (text_name_check(name, len, err, sizeof(err)) == -1) {
+		conn_error(c, "name_invalid", err);
+		return -1;
+	}
+	text_key(name, len, key, sizeof(key));
+	if (hub_name_taken(key)) {
+		snprintf(err, sizeof(err), "the name %.*s is taken, choose "
+		    "another", (int)len, name);
+		conn_error(c, "name_taken", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+hub_claimed(struct conn *c, const char *name, enum store_status st)
+{
+	struct out	 o = { .type = "WELCOME" };
+	const char	*features[8];
+	char		*line, key[NAME_MAX_BYTES + 1];
+
+	if (!conn_alive(c) || c->name == NULL || strcmp(c->name, name) != 0) {
+		if (st == STORE_OK)
+			store_release(name, c->id);
+		return;
+	}
+	if (st == STORE_TAKEN) {
+		hub_keyof(name, key);
+		strmap_del(hub_local, key);
+		free(c->name);
+		c->name = NULL;
+		conn_set_state(c, CONN_LOGIN);
+		line = xasprintf("the name %s is taken, choose another", name);
+		conn_error(c, "name_taken", line);
+		free(line);
+		conn_resume(c);
+		return;
+	}
+	if (st == STORE_UNAVAILABLE)
+		log_warnx("chat name lease unavailable, unique on this "
+		    "replica only conn=%llu", (unsigned long long)c->id);
+	line = xasprintf("Welcome %s! You can now start to chat!", c->name);
+	o.content = line;
+	if (c->features != 0)
+		o.nfeatures = wire_feature_names(WIRE_FEAT_ALL, features, 8);
+	o.features = features;
+	conn_send(c, &o);
+	out_free(&o);
+	free(line);
+	hub_enter(c, room_get(ROOM_DEFAULT), 1);
+}
+
+void
+hub_login(struct conn *c, const char *name, size_t len, unsigned features)
+{
+	char key[NAME_MAX_BYTES + 1];
+
+	if (c->mode == CONN_FRAMED)
+		c->features = (uint8_t)features;
+	if (hub_check_new_name(c, name, len) == -1)
+		return;
+	c->name = xstrndup(name, len);
+	hub_keyof(c->name, key);
+	strmap_put(hub_local, key, c);
+	conn_set_state(c, CONN_CLAIMING);
+	store_claim(c, c->name, hub_claimed);
+}
+
+/* ---- rooms ---- */
+
+static size_t
+hub_list_names(struct room *r, struct conn *self, const char **v, size_t max,
+    size_t *total)
+{
+	struct conn	*m;
+	size_t		 n = 0;
+
+	*total = 0;
+	TAILQ_FOREACH(m, &r->members, member) {
+		if (m == self || m->name == NULL || !conn_alive(m))
+			continue;
+		if (n < max)
+			v[n++] = m->name;
+		(*total)++;
+	}
+	return n;
+}
+
+struct hub_collect {
+	struct room	*room;
+	const char	**v;
+	size_t		 n, max, total;
+};
+
+static int
+hub_collect_remote(const char *key, void *value, void *arg)
+{
+	struct hub_collect	*hc = arg;
+	struct remote		*rm = value;
+
+	(void)key;
+	if (rm->room != hc->room)
+		return 0;
+	if (hc->n < hc->max)
+		hc->v[hc->n++] = rm->name;
+	hc->total++;
+	return 0;
+}
+
+/* "a, b, c" of the room's users (self last when given), capped. */
+static char *
+hub_user_list(struct room *r, struct conn *self)
+{
+	const char		*v[HUB_LIST_MAX + 1];
+	struct hub_collect	 hc = { r, v, 0, HUB_LIST_MAX, 0 };
+	size_t			 i, len = 1, total;
+	char			*s, *p;
+
+	hc.n = hub_list_names(r, self, v, HUB_LIST_MAX, &total);
+	hc.total = total;
+	if (r->nremote > 0)
+		strmap_foreach(hub_remote, hub_collect_remote, &hc);
+	if (self != NULL && self->name != NULL) {
+		v[hc.n++] = self->name;
+		hc.total++;
+	}
+	for (i = 0; i < hc.n; i++)
+		len += strlen(v[i]) + 2;
+	p = s = xmalloc(len + 32);
+	for (i = 0; i < hc.n; i++)
+		p += sprintf(p, "%s%s", i ? ", " : "", v[i]);
+	if (hc.total > hc.n)
+		sprintf(p, " and %zu more", hc.total - hc.n);
+	return s;
+}
+
+static void
+hub_history_line(struct conn *c, struct store_line *l)
+{
+	struct out	 o = { .type = "CHAT", .from = l->from, .ts = l->ts,
+			    .history = 1 };
+	char		*line = xasprintf("%s: %s", l->from, l->content);
+
+	o.room = c->room->name;
+	o.content = line;
+	conn_send(c, &o);
+	out_free(&o);
+	free(line);
+}
+
+struct hub_hist {
+	struct store_line	*lines;
+	size_t			 n;
+};
+
+static int
+hub_in_history(const char *origin, uint64_t seq, void *arg)
+{
+	struct hub_hist	*h = arg;
+	size_t		 i;
+
+	for (i = 0; i < h->n; i++)
+		if (h->lines[i].seq == seq &&
+		    strcmp(h->lines[i].origin, origin) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+hub_history(struct conn *c, struct store_line *lines, size_t n)
+{
+	struct hub_hist	h = { lines, n };
+	size_t		i;
+
+	if (!conn_alive(c) || c->state != CONN_JOINING || c->room == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		hub_history_line(c, &lines[i]);
+	/* Live messages that arrived meanwhile, minus those just replayed. */
+	conn_release_held(c, hub_in_history, &h);
+	conn_set_state(c, CONN_CHAT);
+	conn_resume(c);
+}
+
+static void
+hub_enter(struct conn *c, struct room *r, int first)
+{
+	char *users;
+
+	c->room = r;
+	conn_set_state(c, CONN_JOINING);
+	room_add(r, c);
+	users = hub_user_list(r, c);
+	if (first) {
+		char *line = xasprintf("CONNECTED USERS: %s", users);
+		conn_notice(c, line);
+		free(line);
+	} else {
+		char *line = xasprintf("SERVER: you are now in %s with: %s",
+		    r->name, users);
+		conn_notice(c, line);
+		free(line);
+	}
+	free(users);
+	hub_announce(r, c, first ? "SERVER: %s is now online" :
+	    "SERVER: %s joined the room", c->name);
+	cluster_join(r->name, c->name, first);
+	store_history(c, r->name, hub_history);
+}
+
+static void
+hub_leave(struct conn *c, int quit)
+{
+	struct room *r = c->room;
+
+	if (r == NULL || c->name == NULL)
+		return;
+	c->room = NULL;
+	conn_release_held(c, NULL, NULL);
+	room_del(r, c);
+	hub_announce(r, c, quit ? "SERVER: %s left the chat" :
+	    "SERVER: %s left the room", c->name);
+	cluster_leave(r->name, c->name, quit);
+}
+
+/* ---- input ---- */
+
+static void
+hub_say(struct conn *c, const char *text)
+{
+	struct room	*r = c->room;
+	struct out	 o = { .type = "CHAT" };
+	char		*line;
+	uint64_t	 seq = cluster_next_seq(), prev = r->last_seq;
+
+	r->last_seq = seq;
+	line = xasprintf("%s: %s", c->name, text);
+	o.content = line;
+	o.room = r->name;
+	o.from = c->name;
+	o.ts = hub_now_ts();
+	o.origin = hub_replica;
+	o.seq = seq;
+	counter_add(m_messages, 1);
+	hub_broadcast(r, c, &o);
+	out_free(&o);
+	free(line);
+	cluster_chat(r->name, seq, prev, c->name, text, o.ts);
+	store_append(r->name, hub_replica, seq, c->name, text, o.ts);
+}
+
+static int
+hub_flood_ok(struct conn *c)
+{
+	uint64_t now = clock_now_ms();
+
+	if (flood_take(&c->flood, settings.flood_rate, settings.flood_burst,
+	    now) == 0)
+		return 1;
+	counter_add(m_flood, 1);
+	/* One warning per second at most: a flood must not amplify. */
+	if ((uint32_t)now - c->flood_note_ms >= 1000) {
+		c->flood_note_ms = (uint32_t)now;
+		conn_error(c, "flood", "you are sending too fast; message "
+		    "dropped");
+	}
+	return 0;
+}
+
+static void	hub_command(struct conn *, const char *, size_t);
+
+void
+hub_input(struct conn *c, const char *content, size_t len)
+{
+	char	*text, err[96];
+	size_t	 tlen;
+
+	if (!hub_flood_ok(c))
+		return;
+	if (len > settings.content_max) {
+		snprintf(err, sizeof(err), "message over %zu bytes dropped",
+		    settings.content_max);
+		conn_error(c, "too_long", err);
+		return;
+	}
+	text = text_escape(content, len, &tlen);
+	if (strcmp(text, "#quit") == 0)
+		hub_quit(c);
+	else if (text[0] == '/')
+		hub_command(c, text, tlen);
+	else
+		hub_say(c, text);
+	free(text);
+}
+
+void
+hub_quit(struct conn *c)
+{
+	struct out	 o = { .type = "BYE" };
+	char		*line;
+
+	if (!conn_alive(c))
+		return;
+	if (c->name != NULL && c->state != CONN_LOGIN) {
+		line = xasprintf("You now left the chat. See you soon %s!",
+		    c->name);
+		o.content = line;
+		conn_send(c, &o);
+		out_free(&o);
+		free(line);
+	}
+	hub_leave(c, 1);
+	hub_forget_name(c);
+	conn_finish(c);
+}
+
+void
+hub_gone(struct conn *c)
+{
+	hub_leave(c, 1);
+	hub_forget_name(c);
+}
+
+/* ---- commands ---- */
+
+static void
+cmd_join(struct conn *c, struct command *cmd)
+{
+	char	key[ROOM_MAX_CHARS + 1], err[128], *line;
+
+	if (text_room_check(cmd->arg, strlen(cmd->arg), err,
+	    sizeof(err)) == -1) {
+		conn_error(c, "bad_room", err);
+		return;
+	}
+	text_key(cmd->arg, strlen(cmd->arg), key, sizeof(key));
+	if (strcmp(key, c->room->name) == 0) {
+		line = xasprintf("SERVER: you are already in %s", key);
+		conn_notice(c, line);
+		free(line);
+		return;
+	}
+	hub_leave(c, 0);
+	hub_enter(c, room_get(key), 0);
+}
+
+struct hub_rooms {
+	const char	*name[HUB_ROOMS_MAX];
+	unsigned	 count[HUB_ROOMS_MAX];
+	size_t		 n, total;
+};
+
+static void
+hub_collect_room(struct room *r, void *arg)
+{
+	struct hub_rooms *hr = arg;
+
+	if (r->nlocal + r->nremote == 0)
+		return;
+	hr->total++;
+	if (hr->n < HUB_ROOMS_MAX) {
+		hr->name[hr->n] = r->name;
+		hr->count[hr->n++] = r->nlocal + r->nremote;
+	}
+}
+
+static void
+cmd_rooms(struct conn *c, struct command *cmd)
+{
+	struct hub_rooms	 hr;
+	size_t			 i, j, len;
+	char			*s, *p;
+
+	(void)cmd;
+	memset(&hr, 0, sizeof(hr));
+	room_foreach(hub_collect_room, &hr);
+	for (i = 1; i < hr.n; i++)	/* insertion sort by name */
+		for (j = i; j > 0 && strcmp(hr.name[j - 1], hr.name[j]) > 0;
+		    j--) {
+			const char *tn = hr.name[j];
+			unsigned tc = hr.count[j];
+
+			hr.name[j] = hr.name[j - 1];
+			hr.count[j] = hr.count[j - 1];
+			hr.name[j - 1] = tn;
+			hr.count[j - 1] = tc;
+		}
+	len = 64 + hr.n * (ROOM_MAX_CHARS + 16);
+	p = s = xmalloc(len);
+	p += sprintf(p, "SERVER: rooms:");
+	for (i = 0; i < hr.n; i++)
+		p += sprintf(p, "%s %s (%u)", i ? "," : "", hr.name[i],
+		    hr.count[i]);
+	if (hr.total > hr.n)
+		sprintf(p, " and %zu more", hr.total - hr.n);
+	conn_notice(c, s);
+	free(s);
+}
+
+static void
+cmd_who(struct conn *c, struct command *cmd)
+{
+	char *users, *line;
+
+	(void)cmd;
+	users = hub_user_list(c->room, c);
+	line = xasprintf("SERVER: users in %s: %s", c->room->name, users);
+	conn_notice(c, line);
+	free(line);
+	free(users);
+}
+
+/* c->pending_name becomes c->name; release_old gives back the old lease. */
+static void
+hub_rename(struct conn *c, int release_old)
+{
+	char	key[NAME_MAX_BYTES + 1], *old, *line;
+
+	old = c->name;
+	hub_keyof(old, key);
+	if (strmap_get(hub_local, key) == c)
+		strmap_del(hub_local, key);
+	if (release_old)
+		store_release(old, c->id);
+	c->name = c->pending_name;
+	c->pending_name = NULL;
+	hub_keyof(c->name, key);
+	strmap_put(hub_local, key, c);
+	hub_announce(c->room, c, "SERVER: %s is now known as %s", old,
+	    c->name);
+	cluster_nick(c->room->name, old, c->name);
+	line = xasprintf("SERVER: you are now known as %s", c->name);
+	conn_notice(c, line);
+	free(line);
+	free(old);
+}
+
+static void
+hub_renamed(struct conn *c, const char *name, enum store_status st)
+{
+	char	key[NAME_MAX_BYTES + 1], *line;
+
+	if (!conn_alive(c) || c->pending_name == NULL ||
+	    strcmp(c->pending_name, name) != 0) {
+		if (st == STORE_OK)
+			store_release(name, c->id);
+		return;
+	}
+	conn_set_state(c, CONN_CHAT);
+	if (st == STORE_TAKEN) {
+		hub_keyof(name, key);
+		strmap_del(hub_local, key);
+		free(c->pending_name);
+		c->pending_name = NULL;
+		line = xasprintf("the name %s is taken, choose another", name);
+		conn_error(c, "name_taken", line);
+		free(line);
+		conn_resume(c);
+		return;
+	}
+	hub_rename(c, 1);
+	conn_resume(c);
+}
+
+static void
+cmd_nick(struct conn *c, struct command *cmd)
+{
+	char	key[NAME_MAX_BYTES + 1], oldkey[NAME_MAX_BYTES + 1];
+	size_t	len = strlen(cmd->arg);
+
+	text_key(cmd->arg, len, key, sizeof(key));
+	hub_keyof(c->name, oldkey);
+	if (strcmp(key, oldkey) == 0) {
+		/* Only the case changes: the lease (by key) stays. */
+		if (text_name_check(cmd->arg, len, key, sizeof(key)) == -1) {
+			conn_error(c, "name_invalid", key);
+			return;
+		}
+		c->pending_name = xstrdup(cmd->arg);
+		hub_rename(c, 0);
+		return;
+	}
+	if (hub_check_new_name(c, cmd->arg, len) == -1)
+		return;
+	c->pending_name = xstrdup(cmd->arg);
+	strmap_put(hub_local, key, c);
+	conn_set_state(c, CONN_CLAIMING);
+	store_claim(c, c->pending_name, hub_renamed);
+}
+
+static void
+cmd_msg(struct conn *c, struct command *cmd)
+{
+	struct out	 o = { .type = "CHAT", .private_msg = 1 };
+	struct conn	*to;
+	struct remote	*rm;
+	char		 key[NAME_MAX_BYTES + 1], *line;
+
+	text_key(cmd->arg, strlen(cmd->arg), key, sizeof(key));
+	counter_add(m_private, 1);
+	o.ts = hub_now_ts();
+	if ((to = strmap_get(hub_local, key)) != NULL && to->name != NULL &&
+	    conn_alive(to) && to->room != NULL) {
+		line = xasprintf("%s (private): %s", c->name, cmd->text);
+		o.content = line;
+		o.from = c->name;
+		conn_deliver(to, &o);
+		out_free(&o);
+		free(line);
+		return;
+	}
+	if ((rm = strmap_get(hub_remote, key)) != NULL) {
+		cluster_private(rm->origin, c->name, rm->name, cmd->text, o.ts);
+		return;
+	}
+	line = xasprintf("no user named %s", cmd->arg);
+	conn_error(c, "no_such_user", line);
+	free(line);
+}
+
+static void
+cmd_help(struct conn *c, struct command *cmd)
+{
+	const char	*h;
+	char		*line;
+	size_t		 i;
+
+	(void)cmd;
+	for (i = 0; (h = command_help(i)) != NULL; i++) {
+		line = xasprintf("SERVER: %s", h);
+		conn_notice(c, line);
+		free(line);
+	}
+}
+
+static void
+cmd_quit(struct conn *c, struct command *cmd)
+{
+	(void)cmd;
+	hub_quit(c);
+}
+
+static void (*const hub_commands[CMD_COUNT])(struct conn *,
+    struct command *) = {
+	[CMD_JOIN] = cmd_join,
+	[CMD_ROOMS] = cmd_rooms,
+	[CMD_WHO] = cmd_who,
+	[CMD_NICK] = cmd_nick,
+	[CMD_MSG] = cmd_msg,
+	[CMD_HELP] = cmd_help,
+	[CMD_QUIT] = cmd_quit,
+};
+
+static void
+hub_command(struct conn *c, const char *text, size_t len)
+{
+	struct command	cmd;
+	char		err[160];
+
+	if (command_parse(text, len, &cmd, err, sizeof(err)) == -1) {
+		conn_error(c, "bad_command", err);
+		return;
+	}
+	counter_add(m_commands, 1);
+	hub_commands[cmd.id](c, &cmd);
+}
+
+/* ---- other replicas ---- */
+
+void
+hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
+    const char *room, const char *from, const char *content, int64_t ts)
+{
+	struct room	*r = room_find(room);
+	struct out	 o = { .type = "CHAT" };
+	char		*line;
+	int		 gap;
+
+	if (r == NULL || r->nlocal == 0)
+		return;
+	if (!room_accept(r, origin, seq, prev, &gap))
+		return;
+	if (gap)
+		log_warnx("chat messages lost room=%s origin=%s", room, origin);
+	line = xasprintf("%s: %s", from, content);
+	o.content = line;
+	o.room = r->name;
+	o.from = from;
+	o.ts = ts;
+	o.origin = origin;
+	o.seq = seq;
+	hub_broadcast(r, NULL, &o);
+	out_free(&o);
+	free(line);
+}
+
+static void
+hub_remote_free(struct remote *rm)
+{
+	free(rm->name);
+	free(rm->origin);
+	free(rm);
+}
+
+static void
+hub_remote_add(const char *origin, const char *name, const char *room)
+{
+	struct remote	*rm;
+	char		 key[NAME_MAX_BYTES + 1];
+
+	hub_keyof(name, key);
+	if ((rm = strmap_get(hub_remote, key)) != NULL) {
+		room_remote_del(rm->room);
+		free(rm->origin);
+		free(rm->name);
+	} else {
+		rm = xcalloc(1, sizeof(*rm));
+		strmap_put(hub_remote, key, rm);
+	}
+	rm->name = xstrdup(name);
+	rm->origin = xstrdup(origin);
+	rm->room = room_get(room);
+	room_remote_add(rm->room);
+}
+
+static void
+hub_remote_del(const char *key)
+{
+	struct remote *rm = strmap_del(hub_remote, key);
+
+	if (rm == NULL)
+		return;
+	room_remote_del(rm->room);
+	hub_remote_free(rm);
+}
+
+void
+hub_remote_join(const char *origin, const char *room, const char *name,
+    int first)
+{
+	hub_remote_add(origin, name, room);
+	hub_announce(room_get(room), NULL, first ?
+	    "SERVER: %s is now online" : "SERVER: %s joined the room", name);
+}
+
+void
+hub_remote_leave(const char *origin, const char *room, const char *name,
+    int quit)
+{
+	struct remote	*rm;
+	char		 key[NAME_MAX_BYTES + 1];
+
+	hub_keyof(name, key);
+	if ((rm = strmap_get(hub_remote, key)) == NULL ||
+	    strcmp(rm->origin, origin) != 0)
+		return;
+	hub_remote_del(key);
+	if (room_find(room) != NULL)
+		hub_announce(room_find(room), NULL, quit ?
+		    "SERVER: %s left the chat" : "SERVER: %s left the room",
+		    name);
+}
+
+void
+hub_remote_nick(const char *origin, const char *room, const char *old,
+    const char *name)
+{
+	struct remote	*rm;
+	char		 key[NAME_MAX_BYTES + 1];
+
+	hub_keyof(old, key);
+	if ((rm = strmap_get(hub_remote, key)) == NULL ||
+	    strcmp(rm->origin, origin) != 0)
+		return;
+	hub_remote_del(key);
+	hub_remote_add(origin, name, room);
+	hub_announce(room_get(room), NULL, "SERVER: %s is now known as %s",
+	    old, name);
+}
+
+void
+hub_remote_private(const char *from, const char *to, const char *content,
+    int64_t ts)
+{
+	struct out	 o = { .type = "CHAT", .private_msg = 1 };
+	struct conn	*c;
+	char		 key[NAME_MAX_BYTES + 1], *line;
+
+	hub_keyof(to, key);
+	if ((c = strmap_get(hub_local, key)) == NULL || c->room == NULL ||
+	    c->name == NULL || !conn_alive(c))
+		return;
+	line = xasprintf("%s (private): %s", from, content);
+	o.content = line;
+	o.from = from;
+	o.ts = ts;
+	conn_deliver(c, &o);
+	out_free(&o);
+	free(line);
+}
+
+struct hub_drop {
+	const char	*origin;
+	char		**keys;
+	size_t		 n, cap;
+};
+
+static int
+hub_collect_origin(const char *key, void *value, void *arg)
+{
+	struct hub_drop	*d = arg;
+	struct remote	*rm = value;
+
+	if (strcmp(rm->origin, d->origin) != 0)
+		return 0;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->keys = xrealloc(d->keys, d->cap * sizeof(*d->keys));
+	}
+	d->keys[d->n++] = xstrdup(key);
+	return 0;
+}
+
+static void
+hub_drop_origin(const char *origin, int announce)
+{
+	struct hub_drop	 d = { origin, NULL, 0, 0 };
+	struct remote	*rm;
+	size_t		 i;
+
+	strmap_foreach(hub_remote, hub_collect_origin, &d);
+	for (i = 0; i < d.n; i++) {
+		rm = strmap_get(hub_remote, d.keys[i]);
+		if (announce)
+			hub_announce(rm->room, NULL,
+			    "SERVER: %s left the chat", rm->name);
+		hub_remote_del(d.keys[i]);
+		free(d.keys[i]);
+	}
+	free(d.keys);
+}
+
+void
+hub_remote_reset(const char *origin)
+{
+	hub_drop_origin(origin, 0);
+}
+
+void
+hub_remote_user(const char *origin, const char *name, const char *room)
+{
+	hub_remote_add(origin, name, room);
+}
+
+void
+hub_remote_gone(const char *origin, int announce)
+{
+	hub_drop_origin(origin, announce);
+}
+
+struct hub_each {
+	void	(*fn)(const char *, const char *, void *);
+	void	*arg;
+};
+
+static int
+hub_each_local(const char *key, void *value, void *arg)
+{
+	struct hub_each	*e = arg;
+	struct conn	*c = value;
+
+	(void)key;
+	/* Claims in flight and pending renames are not users yet. */
+	if (c->room != NULL && c->name != NULL && conn_alive(c)) {
+		char k[NAME_MAX_BYTES + 1];
+
+		hub_keyof(c->name, k);
+		if (strcmp(k, key) == 0)
+			e->fn(c->name, c->room->name, e->arg);
+	}
+	return 0;
+}
+
+void
+hub_foreach_local(void (*fn)(const char *, const char *, void *), void *arg)
+{
+	struct hub_each e = { fn, arg };
+
+	strmap_foreach(hub_local, hub_each_local, &e);
+}
+
+/* ---- shutdown ---- */
+
+static void
+hub_drain_one(struct conn *c, void *arg)
+{
+	(void)arg;
+	if (!conn_alive(c))
+		return;
+	conn_notice(c, "SERVER: the server is shutting down, please "
+	    "reconnect");
+	hub_leave(c, 1);
+	hub_forget_name(c);
+	conn_finish(c);
+}
+
+void
+hub_drain(void)
+{
+	conn_foreach(hub_drain_one, NULL);
+}

@@ -1,0 +1,38 @@
+/*
+ * settings.h — chat-server configuration from the environment (SPEC §4),
+ * read once at start-up; 0 means unlimited/disabled where noted.
+ * docs/chat.md has the table with defaults.
+ */
+#ifndef PARLEY_SETTINGS_H
+#define PARLEY_SETTINGS_H
+
+#include <stddef.h>
+
+struct settings {
+	unsigned	 port;
+	unsigned	 admin_port;
+	const char	*amqp_url;		/* NULL: standalone */
+	int		 store_backend;		/* names and history via back end */
+	unsigned	 max_conn;		/* 0: unlimited */
+	unsigned	 max_conn_per_ip;	/* 0: unlimited */
+	unsigned	 flood_rate;		/* messages/s; 0: unlimited */
+	unsigned	 flood_burst;
+	size_t		 sendq_max;		/* bytes; 0: unlimited */
+	size_t		 frame_max;
+	size_t		 content_max;
+	unsigned	 login_timeout_s;	/* 0: none */
+	unsigned	 idle_timeout_s;	/* clients without "ping"; 0: none */
+	unsigned	 ping_interval_s;	/* 0: never ping */
+	unsigned	 ping_timeout_s;
+	unsigned	 history;		/* messages replayed; 0: off */
+	unsigned	 drain_timeout_s;
+	unsigned	 rpc_timeout_ms;
+	unsigned	 name_ttl_s;		/* name lease without heartbeat */
+};
+
+extern struct settings settings;
+
+/* Fill settings from the environment; bad values are fatal. */
+void	settings_load(unsigned port);
+
+#endif
