@@ -25,17 +25,37 @@ def password():
     return "correct horse " + secrets.token_hex(6)
 
 
-def frontend(services, env=None, name="front-end", test=None):
+def _retry_port_race(start, attempts=4):
+    """free_port() can race with other processes on a shared machine:
+    try again with a new port when the daemon could not listen."""
+    for i in range(attempts):
+        try:
+            return start()
+        except AssertionError as exc:
+            if "cannot listen" not in str(exc) or i == attempts - 1:
+                raise
+
+
+def frontend(services, env=None, name="front-end", test=None, wait=True):
     """Start a front-end on a free port; wait for /readyz."""
-    port = h.free_port()
-    e = {"AMQP_URL": services.amqp_url, "PORT": str(port),
-         "SESSION_SECRET": SECRET, "AMQP_HEARTBEAT": "5",
-         "HTTP_MAX_CONN_PER_IP": "0", "RPC_TIMEOUT_MS": "3000"}
-    e.update(env or {})
-    d = h.Daemon("front-end", env=e, log_name=name, test=test)
-    d.port = port
-    d.wait_http(port)
-    return d
+    def start():
+        port = h.free_port()
+        e = {"AMQP_URL": services.amqp_url, "PORT": str(port),
+             "SESSION_SECRET": SECRET, "AMQP_HEARTBEAT": "5",
+             "HTTP_MAX_CONN_PER_IP": "0", "RPC_TIMEOUT_MS": "3000"}
+        e.update(env or {})
+        d = h.Daemon("front-end", env=e, log_name=name, test=test)
+        d.port = port
+        if wait:
+            d.wait_http(port)
+        else:
+            d.wait_http(port, path="/healthz")
+        return d
+    return _retry_port_race(start)
+
+
+def backend(services, test=None, env=None):
+    return _retry_port_race(lambda: h.backend(services, replicas=1, test=test, env=env)[0])
 
 
 def random_source():
@@ -94,11 +114,13 @@ class Browser:
                         headers={"Content-Type": "application/x-www-form-urlencoded"}, **kw)
 
     def token(self, path="/login"):
-        r = self.get(path)
-        tok = r.csrf()
-        if tok is None:
-            r = self.get("/")
+        # Signed-in pages carry it in the log-out form; anonymous ones in
+        # the log-in form.
+        for p in (path, "/", "/login"):
+            r = self.get(p)
             tok = r.csrf()
+            if tok is not None:
+                break
         assert tok, f"no csrf token on {path}: {r.status}"
         return tok
 
