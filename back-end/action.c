@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include "action.h"
+#include "clock.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metrics.h"
 
 static const struct {
 	const char	*name;
@@ -18,18 +20,48 @@ static const struct {
 	{ "SESSION_CREATE",	action_session_create },
 	{ "SESSION_GET",	action_session_get },
 	{ "SESSION_DELETE",	action_session_delete },
+	{ "CHAT_CLAIM",		action_chat_claim },
+	{ "CHAT_RELEASE",	action_chat_release },
+	{ "CHAT_HEARTBEAT",	action_chat_heartbeat },
+	{ "CHAT_RETIRE",	action_chat_retire },
+	{ "CHAT_APPEND",	action_chat_append },
+	{ "CHAT_HISTORY",	action_chat_history },
 };
+
+/* Labels use the table's names only, so clients cannot grow the series. */
+static void
+action_count(const char *action, json_t *reply, uint64_t start_us)
+{
+	char	labels[128];
+	int	ok = json_is_true(json_object_get(reply, "success"));
+
+	snprintf(labels, sizeof(labels), "action=\"%s\",success=\"%s\"",
+	    action, ok ? "true" : "false");
+	counter_add(metrics_counter("parley_rpc_requests_total", labels,
+	    "RPC requests answered, by action and success"), 1);
+	snprintf(labels, sizeof(labels), "action=\"%s\"", action);
+	histogram_observe(metrics_histogram("parley_rpc_duration_seconds",
+	    labels, "Time to handle an RPC request", metrics_latency_bounds,
+	    metrics_latency_nbounds), (clock_now_us() - start_us) / 1e6);
+}
 
 json_t *
 action_dispatch(struct db *db, const char *action, json_t *data)
 {
-	char	msg[128];
-	size_t	i;
+	uint64_t	 start = clock_now_us();
+	json_t		*reply;
+	char		 msg[128];
+	size_t		 i;
 
 	for (i = 0; i < sizeof(action_table) / sizeof(action_table[0]); i++)
-		if (strcmp(action_table[i].name, action) == 0)
-			return action_table[i].handler(db, data);
+		if (strcmp(action_table[i].name, action) == 0) {
+			reply = action_table[i].handler(db, data);
+			action_count(action_table[i].name, reply, start);
+			return reply;
+		}
 	log_info("rpc unknown action");
 	snprintf(msg, sizeof(msg), "unknown action '%.64s'", action);
-	return jsonx_failure(msg);
+	reply = jsonx_failure(msg);
+	action_count("unknown", reply, start);
+	return reply;
 }

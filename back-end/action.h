@@ -29,4 +29,12 @@ json_t	*action_session_create(struct db *, json_t *data);
 json_t	*action_session_get(struct db *, json_t *data);
 json_t	*action_session_delete(struct db *, json_t *data);
 
+/* action_chat.c (chat-server name leases and history) */
+json_t	*action_chat_claim(struct db *, json_t *data);
+json_t	*action_chat_release(struct db *, json_t *data);
+json_t	*action_chat_heartbeat(struct db *, json_t *data);
+json_t	*action_chat_retire(struct db *, json_t *data);
+json_t	*action_chat_append(struct db *, json_t *data);
+json_t	*action_chat_history(struct db *, json_t *data);
+
 #endif

@@ -12,16 +12,22 @@
 #define HASH_MAX	512	/* an Argon2id PHC string is ~100 bytes */
 
 /*
- * Insert, or succeed again when the same (email, hash) is already there:
- * a redelivered REGISTER must not turn into "User already exists".  Hashes
- * are salted, so a different registration of the same email never matches.
+ * Insert, or succeed again when the same (email, hash) is already there: a
+ * redelivered REGISTER must not turn into "User already exists".  Hashes are
+ * salted, so a different registration of the same email never matches.
+ * Two statements on purpose: ON CONFLICT waits for a concurrent insert of
+ * the same email to commit, and only a new statement's snapshot sees it.
  */
-static const struct db_query q_register = {
-	"user_register",
-	"WITH ins AS (INSERT INTO users (email, hash) VALUES ($1, $2) "
-	"ON CONFLICT (email) DO NOTHING RETURNING 1) "
-	"SELECT EXISTS (SELECT 1 FROM ins) OR EXISTS (SELECT 1 FROM users "
-	"WHERE email = $1 AND hash = $2)",
+static const struct db_query q_insert = {
+	"user_insert",
+	"INSERT INTO users (email, hash) VALUES ($1, $2) "
+	"ON CONFLICT (email) DO NOTHING",
+	2, DB_WRITE
+};
+
+static const struct db_query q_same = {
+	"user_same",
+	"SELECT 1 FROM users WHERE email = $1 AND hash = $2",
 	2, DB_WRITE
 };
 
@@ -46,13 +52,20 @@ action_register(struct db *db, json_t *data)
 		return jsonx_failure(err);
 	params[0] = email;
 	params[1] = hash;
-	if ((res = db_exec(db, &q_register, params, err, sizeof(err))) == NULL)
+	if ((res = db_exec(db, &q_insert, params, err, sizeof(err))) == NULL)
 		return jsonx_failure(err);
-	created = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	created = strcmp(PQcmdTuples(res), "1") == 0;
 	PQclear(res);
+	if (!created) {
+		if ((res = db_exec(db, &q_same, params, err,
+		    sizeof(err))) == NULL)
+			return jsonx_failure(err);
+		created = PQntuples(res) == 1;
+		PQclear(res);
+	}
 	if (!created)
 		return jsonx_failure("User already exists");
-	log_info("user registered");
+	log_debug("user registered");
 	return json_pack("{sb}", "success", 1);
 }
 

@@ -18,7 +18,7 @@
 #include "xmalloc.h"
 
 #define DB_MAX_PREPARED		32
-#define DB_BACKOFF_BASE_MS	250
+#define DB_BACKOFF_BASE_MS	100
 #define DB_BACKOFF_CAP_MS	10000
 
 enum db_state { DB_DOWN, DB_UP };
@@ -110,10 +110,18 @@ db_conn_connect(struct db *db, struct db_conn *c)
 static int
 db_conn_usable(struct db *db, struct db_conn *c)
 {
+	/*
+	 * PQconsumeInput reads whatever is pending without blocking, so an
+	 * idle connection that the server closed (restart, shutdown) is seen
+	 * as bad now rather than at the next query, and /readyz is truthful.
+	 */
+	if (c->state == DB_UP && PQconsumeInput(c->pg) == 0)
+		log_debug("db idle check failed role=%s", c->role);
 	if (c->state == DB_UP && PQstatus(c->pg) != CONNECTION_OK) {
 		log_warnx("db connection lost name=%s role=%s", db->name,
 		    c->role);
 		db_conn_down(db, c);
+		c->next_attempt_ms = 0;	/* back off only after failed attempts */
 	}
 	if (c->state == DB_DOWN && clock_now_ms() >= c->next_attempt_ms)
 		db_conn_connect(db, c);

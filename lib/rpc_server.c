@@ -60,6 +60,9 @@ rpc_server_on_message(struct mq *mq, const struct mq_message *msg, void *arg)
 		mq_ack(mq, msg->delivery_tag);
 		return;
 	}
+	if (msg->redelivered)
+		log_info("rpc request redelivered tag=%llu",
+		    (unsigned long long)msg->delivery_tag);
 	reply = rpc_server_dispatch(srv, msg);
 	body = jsonx_dump(reply);
 	json_decref(reply);

@@ -69,8 +69,15 @@ def wait_for(predicate, timeout, what, interval=0.05):
         time.sleep(interval)
 
 
+_fresh_artifacts = set()
+
+
 def artifact_dir(name):
+    """tests/artifacts/<name>, emptied the first time this process asks."""
     path = os.path.join(ARTIFACTS, name)
+    if name not in _fresh_artifacts:
+        shutil.rmtree(path, ignore_errors=True)
+        _fresh_artifacts.add(name)
     os.makedirs(path, exist_ok=True)
     return path
 
