@@ -102,6 +102,7 @@ html_open(struct html *h, const struct page *p)
 	html_esc(h, p->title);
 	html_put(h, " · Parley</title>"
 	    "<link rel=\"stylesheet\" href=\"/static/style.css\">"
+	    "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">"
 	    "</head>\n<body><a class=\"skip\" href=\"#main\">Skip to content"
 	    "</a>\n");
 	html_nav(h, p);

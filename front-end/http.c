@@ -40,6 +40,8 @@ static const struct route http_routes[] = {
 	{ "POST", "/register",		auth_register,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
 	{ "POST", "/logout",		auth_logout,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
 	{ "GET",  "/static/style.css",	site_style,	0 },
+	{ "GET",  "/favicon.svg",	site_icon,	0 },
+	{ "GET",  "/favicon.ico",	site_icon,	0 },
 	{ "GET",  "/healthz",		site_healthz,	0 },
 	{ "GET",  "/readyz",		site_readyz,	0 },
 	{ "GET",  "/metrics",		site_metrics,	0 },

@@ -83,6 +83,25 @@ site_style(struct req *req)
 	    embed_style_css, embed_style_css_len);
 }
 
+/* The logo: a rounded square with a P, no external file. */
+static const char site_icon_svg[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+    "<defs><linearGradient id=\"g\" x1=\"0\" y1=\"0\" x2=\"1\" y2=\"1\">"
+    "<stop offset=\"0\" stop-color=\"#4f46e5\"/>"
+    "<stop offset=\"1\" stop-color=\"#06b6d4\"/></linearGradient></defs>"
+    "<rect width=\"32\" height=\"32\" rx=\"8\" fill=\"url(#g)\"/>"
+    "<text x=\"16\" y=\"23\" font-family=\"system-ui,sans-serif\" "
+    "font-size=\"19\" font-weight=\"800\" fill=\"#fff\" "
+    "text-anchor=\"middle\">P</text></svg>\n";
+
+enum step
+site_icon(struct req *req)
+{
+	req->resp.cacheable = 1;
+	return site_static(req, MHD_HTTP_OK, "image/svg+xml",
+	    site_icon_svg, sizeof(site_icon_svg) - 1);
+}
+
 enum step
 site_healthz(struct req *req)
 {

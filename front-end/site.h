@@ -11,6 +11,7 @@ enum step	site_secret(struct req *);
 enum step	site_login_form(struct req *);
 enum step	site_register_form(struct req *);
 enum step	site_style(struct req *);
+enum step	site_icon(struct req *);
 enum step	site_healthz(struct req *);
 enum step	site_readyz(struct req *);
 enum step	site_metrics(struct req *);
