@@ -16,7 +16,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int	main(int, char **);
 
 #define MUTATIONS	20000
-#define MAX_INPUT	(256 * 1024)
+#define FUZZ_MAX_INPUT	(256 * 1024)
 
 static uint8_t	*corpus[1024];
 static size_t	 corpus_len[1024], ncorpus;
@@ -33,8 +33,8 @@ add_file(const char *path)
 			fclose(f);
 		return;
 	}
-	buf = malloc(MAX_INPUT);
-	n = fread(buf, 1, MAX_INPUT, f);
+	buf = malloc(FUZZ_MAX_INPUT);
+	n = fread(buf, 1, FUZZ_MAX_INPUT, f);
 	fclose(f);
 	LLVMFuzzerTestOneInput(buf, n);
 	corpus[ncorpus] = buf;
@@ -83,7 +83,7 @@ mutate(uint8_t *out, unsigned *seed)
 				out[pos] ^= (uint8_t)(1u << (rand_r(seed) % 8));
 			break;
 		case 1:
-			if (n < MAX_INPUT - 1) {
+			if (n < FUZZ_MAX_INPUT - 1) {
 				memmove(out + pos + 1, out + pos, n - pos);
 				out[pos] = (uint8_t)rand_r(seed);
 				n++;
@@ -107,7 +107,7 @@ mutate(uint8_t *out, unsigned *seed)
 int
 main(int argc, char **argv)
 {
-	uint8_t		*buf = malloc(MAX_INPUT);
+	uint8_t		*buf = malloc(FUZZ_MAX_INPUT);
 	unsigned	 seed = 12345;
 	size_t		 n;
 	int		 i;
