@@ -83,7 +83,7 @@ lineedit_render(struct lineedit *le, const char *prompt, unsigned cols,
 	if (cols < 2)
 		cols = 2;
 	pw = lineedit_utf8_strwidth(prompt, strlen(prompt));
-	if (pw + 8 > cols - 1)		/* a tiny window: drop the prompt */
+	if (pw + 4 > cols - 1)		/* a tiny window: drop the prompt */
 		pw = 0;
 	avail = cols - 1 - pw;
 	lineedit_render_scroll(le, avail);

@@ -76,6 +76,7 @@ class LabServer:
         self.received = []          # (name, frame) in arrival order
         self.hellos = []            # every HELLO frame
         self.connections = 0        # accepted so far
+        self.socks = []             # every socket, closed by stop()
         self.listener = None
         self.running = False
 
@@ -102,6 +103,10 @@ class LabServer:
             self.listener.close()
             self.listener = None
         self.drop_all()
+        with self.lock:
+            socks, self.socks = self.socks, []
+        for s in socks:
+            s.close()
 
     def drop_all(self):
         with self.lock:
@@ -157,6 +162,7 @@ class LabServer:
             with self.lock:
                 self.connections += 1
                 self.clients[id(c)] = c
+                self.socks.append(sock)
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     def _others(self, c, room_only=True):
@@ -180,7 +186,8 @@ class LabServer:
             if msg is None:
                 self._disconnect(c)
                 return
-            self.received.append((c.name, msg))
+            who = msg.get("name") if msg.get("type") == "HELLO" else c.name
+            self.received.append((who, msg))
             t = msg.get("type")
             if t == "HELLO":
                 self._hello(c, msg)

@@ -292,6 +292,13 @@ test_render(void)
 	s = lineedit_render(&le, "> ", 20, &len);
 	CHECK_STR(s, "\r> aaaaaaaaa|aaaaaaa\x1b[K\r\x1b[2C");
 	free(s);
+	/* too narrow for the prompt and 4 columns: the prompt goes */
+	s = lineedit_render(&le, "name: ", 10, &len);
+	CHECK_STR(s, "\raaaaaaaaa\x1b[K\r");
+	free(s);
+	s = lineedit_render(&le, "name: ", 11, &len);
+	CHECK_STR(s, "\rname: aaaa\x1b[K\r\x1b[6C");
+	free(s);
 	lineedit_free(&le);
 }
 
