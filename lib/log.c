@@ -49,6 +49,11 @@ log_level_enabled(enum log_level level)
 	return level >= log_min;
 }
 
+/* The attribute tells clang that fmt is checked at the callers (its
+ * -Wformat-nonliteral, part of -Wformat=2, rejects vsnprintf otherwise). */
+static void log_vwrite(enum log_level, const char *, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vwrite(enum log_level level, const char *errstr, const char *fmt,
     va_list ap)
