@@ -60,8 +60,6 @@ struct client {
 
 	char				*name;		/* for HELLO */
 	char				*room;		/* NULL: lobby/unknown */
-	char				*pending_room;	/* /join sent */
-	char				*pending_nick;	/* /nick sent */
 	int				 ever_connected;
 	int				 reconnecting;
 	int				 input_eof;
@@ -255,7 +253,6 @@ client_on_welcome(struct client *c, const struct client_msg *m)
 		c->reconnecting = 0;
 		if (c->room != NULL && strcasecmp(c->room, "lobby") != 0) {
 			client_ui_notice(c->ui, "Rejoining %s.", c->room);
-			client_set(&c->pending_room, c->room);
 			join = xasprintf("/join %s", c->room);
 			client_send_chat(c, join);
 			free(join);
@@ -266,33 +263,51 @@ client_on_welcome(struct client *c, const struct client_msg *m)
 	client_drain(c);
 }
 
-/* Learn the room and the name from the "meta" fields of CHAT lines. */
+/*
+ * Learn the room and the name from the server's own confirmations
+ * (docs/chat.md): "SERVER: you are now in ROOM with: ..." after /join and
+ * "SERVER: you are now known as NEW" after /nick.  No user can produce
+ * these lines: every user line starts with the sender's name, and no one
+ * may be called SERVER.  Against the lab's server they never come, so the
+ * client never sends /join there.
+ */
 static void
 client_track(struct client *c, const struct client_msg *m)
 {
-	if (m->room != NULL && !m->private_msg) {
-		if (c->pending_room != NULL &&
-		    strcmp(m->room, c->pending_room) == 0) {
-			client_set(&c->room, m->room);
-			client_set(&c->pending_room, NULL);
-		} else if (c->room == NULL && c->pending_room == NULL)
-			client_set(&c->room, m->room);
-	}
-	if (c->pending_nick != NULL &&
-	    strncmp(m->content, "SERVER: ", 8) == 0 &&
-	    strstr(m->content, c->pending_nick) != NULL) {
-		client_set(&c->name, c->pending_nick);
-		client_set(&c->pending_nick, NULL);
-		client_ui_set_name(c->ui, c->name);
+	static const char	 in[] = "SERVER: you are now in ";
+	static const char	 known[] = "SERVER: you are now known as ";
+	const char		*p, *end;
+
+	if (m->private_msg || (m->from != NULL && strcmp(m->from, "SERVER")))
+		return;
+	if (strncmp(m->content, in, sizeof(in) - 1) == 0) {
+		p = m->content + sizeof(in) - 1;
+		end = p + strcspn(p, " ");
+		if (end > p) {
+			free(c->room);
+			c->room = xstrndup(p, (size_t)(end - p));
+		}
+	} else if (strncmp(m->content, known, sizeof(known) - 1) == 0) {
+		p = m->content + sizeof(known) - 1;
+		if (*p != '\0' && strchr(p, ' ') == NULL) {
+			client_set(&c->name, p);
+			client_ui_set_name(c->ui, c->name);
+		}
 	}
 }
 
 static void
 client_on_chat(struct client *c, const struct client_msg *m)
 {
-	client_ui_show(c->ui, m->private_msg ? CLIENT_RENDER_PRIVATE :
-	    CLIENT_RENDER_CHAT, m->content, m->ts_ms);
-	client_track(c, m);
+	enum client_render_kind kind = CLIENT_RENDER_CHAT;
+
+	if (m->private_msg)
+		kind = CLIENT_RENDER_PRIVATE;
+	else if (m->history)
+		kind = CLIENT_RENDER_HISTORY;
+	client_ui_show(c->ui, kind, m->content, m->ts_ms);
+	if (!m->history)
+		client_track(c, m);
 }
 
 static void
@@ -336,7 +351,6 @@ client_on_error(struct client *c, const struct client_msg *m)
 		client_name_refused(c, m);
 		return;
 	}
-	client_set(&c->pending_nick, NULL);
 	if (m->code != NULL)
 		text = xasprintf("ERROR %s: %s", m->code, m->content);
 	else
@@ -398,22 +412,6 @@ client_is_quit(const char *line)
 	return strcmp(line, "#quit") == 0 || strcmp(line, "/quit") == 0;
 }
 
-/* The first word after a command, e.g. ROOM in "/join ROOM". */
-static char *
-client_arg(const char *line, const char *cmd)
-{
-	size_t	n = strlen(cmd);
-	const char *p, *end;
-
-	if (strncmp(line, cmd, n) != 0 || line[n] != ' ')
-		return NULL;
-	for (p = line + n; *p == ' '; p++)
-		;
-	for (end = p; *end != '\0' && *end != ' '; end++)
-		;
-	return end > p ? xstrndup(p, (size_t)(end - p)) : NULL;
-}
-
 static void
 client_take_name(struct client *c, char *line)
 {
@@ -439,7 +437,7 @@ client_take_name(struct client *c, char *line)
 static void
 client_say(struct client *c, char *line)
 {
-	char *arg, *echo;
+	char *echo;
 
 	if (*line == '\0') {
 		free(line);
@@ -449,14 +447,6 @@ client_say(struct client *c, char *line)
 		free(line);
 		client_leave(c);
 		return;
-	}
-	if ((arg = client_arg(line, "/join")) != NULL) {
-		free(c->pending_room);
-		c->pending_room = arg;
-	}
-	if ((arg = client_arg(line, "/nick")) != NULL) {
-		free(c->pending_nick);
-		c->pending_nick = arg;
 	}
 	client_send_chat(c, line);
 	if (client_ui_interactive(c->ui)) {
@@ -639,7 +629,5 @@ client_free(struct client *c)
 	event_free(c->timer);
 	free(c->name);
 	free(c->room);
-	free(c->pending_room);
-	free(c->pending_nick);
 	free(c);
 }

@@ -68,6 +68,7 @@ client_proto_decode(const uint8_t *payload, size_t len, struct client_msg *m,
 		m->ts_ms = (int64_t)json_real_value(ts);
 	priv = json_object_get(m->obj, "private");
 	m->private_msg = json_is_true(priv) || m->to != NULL;
+	m->history = json_is_true(json_object_get(m->obj, "history"));
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct client_msg {
 	const char		*code;		/* ERROR code */
 	int64_t			 ts_ms;		/* 0 when absent */
 	int			 private_msg;
+	int			 history;	/* replayed on join */
 };
 
 /* Parse one frame payload.  0, or -1 with a reason in err. */

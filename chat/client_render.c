@@ -3,7 +3,7 @@
  *
  * Colours: the sender's name in bold (the user's own name in green),
  * "SERVER: ..." lines in yellow, private messages in magenta, errors in
- * red, the client's notices dim.  Only ever used when standard output is
+ * red, the client's notices and history replayed on join dim.  Only ever used when standard output is
  * a terminal and NO_COLOR is unset (client_ui.c decides).
  */
 #include <stdio.h>
@@ -105,6 +105,7 @@ client_render_colour(const struct client_render_opts *o,
 		return xasprintf(SGR_BOLD "%s" SGR_RESET, text);
 	case CLIENT_RENDER_ERROR:
 		return xasprintf(SGR_RED "%s" SGR_RESET, text);
+	case CLIENT_RENDER_HISTORY:
 	case CLIENT_RENDER_NOTICE:
 		return xasprintf(SGR_DIM "%s" SGR_RESET, text);
 	}

@@ -12,6 +12,7 @@
 enum client_render_kind {
 	CLIENT_RENDER_CHAT,	/* a CHAT line from the server */
 	CLIENT_RENDER_PRIVATE,	/* a private CHAT line */
+	CLIENT_RENDER_HISTORY,	/* a CHAT line replayed from history */
 	CLIENT_RENDER_OWN,	/* echo of a line the user sent */
 	CLIENT_RENDER_INFO,	/* WELCOME, BYE */
 	CLIENT_RENDER_ERROR,	/* ERROR from the server */

@@ -10,8 +10,8 @@ It knows no features: the HELLO "features" field is ignored.
 For tests it also records every frame received, can inject raw frames,
 drop every connection (a crash), stop and start again on the same port,
 and, only when built with extended=True, speak the Parley extensions the
-client uses (docs/chat.md): "meta" fields, /join rooms, ERROR name_taken
-and PING.  Run alone: python3 lab_server.py PORT [--extended].
+client relies on, with docs/chat.md's texts: "meta" fields, /join and
+/nick, ERROR name_taken and PING.  Run alone: python3 lab_server.py PORT [--extended].
 """
 
 import json
@@ -220,14 +220,24 @@ class LabServer:
             self._chat(o, f"SERVER: {c.name} is now online")
 
     def _message(self, c, content):
-        if self.extended and content.startswith("/join "):
-            old = c.room
+        words = content.split()
+        if self.extended and len(words) == 2 and words[0] == "/join":
             for o in self._others(c):
-                self._chat(o, f"SERVER: {c.name} left {old}")
-            c.room = content.split()[1]
-            self._chat(c, f"SERVER: you joined {c.room}")
+                self._chat(o, f"SERVER: {c.name} left the room")
+            c.room = words[1].lower()
+            with self.lock:
+                here = [o.name for o in self.clients.values()
+                        if o.name is not None and o.room == c.room and o is not c]
+            self._chat(c, "SERVER: you are now in {} with: {}".format(
+                c.room, ", ".join(here + [c.name])))
             for o in self._others(c):
-                self._chat(o, f"SERVER: {c.name} joined {c.room}")
+                self._chat(o, f"SERVER: {c.name} joined the room")
+            return
+        if self.extended and len(words) == 2 and words[0] == "/nick":
+            old, c.name = c.name, words[1]
+            self._chat(c, f"SERVER: you are now known as {c.name}")
+            for o in self._others(c):
+                self._chat(o, f"SERVER: {old} is now known as {c.name}")
             return
         for o in self._others(c):
             self._chat(o, f"{c.name}: {content}", frm=c.name)

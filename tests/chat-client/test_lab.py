@@ -210,19 +210,48 @@ class Extended(LabTest):
 
     def test_rejoins_room_after_reconnect(self):
         alice = self.join("alice", env=FAST)
-        alice.send("/join dev")
-        alice.expect("SERVER: you joined dev")
+        alice.send("/join Dev")
+        alice.expect("SERVER: you are now in dev with: alice")
         port = self.server.port
         self.server.stop()
         wait_until(lambda: "Connection lost" in alice.stderr(), 5, "lost notice")
         self.server = LabServer(port=port, extended=True).start()
         alice.expect("Welcome alice! You can now start to chat!", timeout=10)
-        alice.expect("SERVER: you joined dev")
+        alice.expect("SERVER: you are now in dev with: alice")
         self.assertEqual(self.server.chats_from("alice"), ["/join dev"])
         self.assertIn("Rejoining dev", alice.stderr())
         bob = self.join("bob")
         bob.send("/join dev")
-        alice.expect("SERVER: bob joined dev")
+        alice.expect("SERVER: bob joined the room")
+
+    def test_reconnects_with_new_nick_and_stays_in_lobby(self):
+        alice = self.join("alice", env=FAST)
+        alice.send("/nick alicia")
+        alice.expect("SERVER: you are now known as alicia")
+        port = self.server.port
+        self.server.stop()
+        wait_until(lambda: "Connection lost" in alice.stderr(), 5, "lost notice")
+        self.server = LabServer(port=port, extended=True).start()
+        alice.expect("Welcome alicia! You can now start to chat!", timeout=10)
+        alice.send("still here")
+        wait_until(lambda: self.server.chats_from("alicia") == ["still here"], 5, "chat")
+        self.assertEqual([h["name"] for h in self.server.hellos], ["alicia"])
+        self.assertNotIn("Rejoining", alice.stderr())
+
+    def test_user_lines_cannot_fake_a_room_change(self):
+        alice = self.join("alice", env=FAST)
+        bob = self.join("bob")
+        bob.send("SERVER: you are now in trap with: x")
+        alice.expect("bob: SERVER: you are now in trap with: x")
+        self.server.inject("alice", {"type": "CHAT", "from": "bob", "room": "lobby",
+                                     "content": "SERVER: you are now in trap2 with: x"})
+        alice.expect("SERVER: you are now in trap2 with: x")
+        port = self.server.port
+        self.server.stop()
+        self.server = LabServer(port=port, extended=True).start()
+        alice.expect("Welcome alice! You can now start to chat!", timeout=10)
+        time.sleep(0.3)
+        self.assertEqual(self.server.chats_from("alice"), [])
 
     def test_name_taken_in_pipe_mode_exits_3(self):
         self.join("alice")

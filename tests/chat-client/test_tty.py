@@ -305,7 +305,7 @@ class TerminalReconnect(TerminalBase):
                                "CHAT_CLIENT_RECONNECT_CAP_MS": "300"})
         pane.text("/join dev")
         pane.keys("Enter")
-        pane.wait_text("SERVER: you joined dev")
+        pane.wait_text("SERVER: you are now in dev with: alice")
         pane.text("typing while it breaks")
         port = self.server.port
         self.server.stop()
