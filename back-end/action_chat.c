@@ -177,7 +177,8 @@ action_chat_claim(struct db *db, json_t *data)
 	ok = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (!ok)
-		return jsonx_failure("name taken");
+		return json_pack("{sbsssb}", "success", 0, "message",
+		    "name taken", "taken", 1);
 	return json_pack("{sb}", "success", 1);
 }
 

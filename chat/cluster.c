@@ -200,7 +200,9 @@ cluster_publish(const char *key, json_t *msg)
 	struct mq_publish	 pub;
 	char			*body;
 
-	if (cl_mq == NULL) {
+	if (cl_mq == NULL || msg == NULL) {
+		if (msg == NULL)
+			log_warnx("chat bus message not built key=%s", key);
 		json_decref(msg);
 		return;
 	}

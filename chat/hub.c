@@ -363,10 +363,10 @@ hub_leave(struct conn *c, int quit)
 		return;
 	c->room = NULL;
 	conn_release_held(c, NULL, NULL);
-	room_del(r, c);
 	hub_announce(r, c, quit ? "SERVER: %s left the chat" :
 	    "SERVER: %s left the room", c->name);
 	cluster_leave(r->name, c->name, quit);
+	room_del(r, c);		/* may free r */
 }
 
 /* ---- input ---- */

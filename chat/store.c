@@ -205,8 +205,13 @@ store_claim_done(void *arg)
 
 	if (job->status != RPC_OK)
 		st = STORE_UNAVAILABLE;
-	else if (!store_success(job))
+	else if (json_is_true(json_object_get(job->reply, "taken")))
 		st = STORE_TAKEN;
+	else if (!store_success(job)) {
+		log_warnx("chat name lease refused reason=\"%s\"",
+		    json_string_value(json_object_get(job->reply, "message")));
+		st = STORE_UNAVAILABLE;
+	}
 	job->claim_fn(job->conn, job->name, st);
 	store_job_free(job);
 }
@@ -229,7 +234,7 @@ store_claim(struct conn *c, const char *name, store_claim_fn fn)
 	}
 	snprintf(token, sizeof(token), "%s-%llu", store_owner,
 	    (unsigned long long)c->id);
-	store_call("CHAT_CLAIM", json_pack("{ssssssi}", "owner", store_owner,
+	store_call("CHAT_CLAIM", json_pack("{sssssssi}", "owner", store_owner,
 	    "token", token, "name", name, "ttl_s", (int)settings.name_ttl_s),
 	    job, store_claim_done);
 }

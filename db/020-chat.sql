@@ -1,0 +1,34 @@
+-- Chat (docs/chat.md): name leases across chat-server replicas and room
+-- history.  Written only by the back end's CHAT_* actions.
+
+-- One row per live chat-server replica; its names are valid while
+-- expires_at is in the future (renewed by CHAT_HEARTBEAT).
+CREATE TABLE chat_replicas (
+    owner       text PRIMARY KEY CHECK (length(owner) BETWEEN 1 AND 64),
+    expires_at  timestamptz NOT NULL
+);
+
+-- name_key is the name with ASCII letters in lower case: names are unique
+-- case-insensitively.  token identifies the connection holding it.
+CREATE TABLE chat_names (
+    name_key    text PRIMARY KEY CHECK (length(name_key) BETWEEN 1 AND 128),
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 128),
+    owner       text NOT NULL,
+    token       text NOT NULL,
+    claimed_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX chat_names_owner ON chat_names (owner);
+
+-- Messages in the order the back end stored them (id); (origin, seq) is the
+-- message's identity on the bus, so a redelivered append inserts nothing.
+CREATE TABLE chat_messages (
+    id          bigserial PRIMARY KEY,
+    room        text NOT NULL CHECK (length(room) BETWEEN 1 AND 32),
+    origin      text NOT NULL CHECK (length(origin) BETWEEN 1 AND 64),
+    seq         bigint NOT NULL CHECK (seq > 0),
+    sender      text NOT NULL CHECK (length(sender) BETWEEN 1 AND 128),
+    content     text NOT NULL,
+    ts          bigint NOT NULL,
+    UNIQUE (origin, seq)
+);
+CREATE INDEX chat_messages_room ON chat_messages (room, id);
