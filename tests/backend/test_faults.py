@@ -94,6 +94,24 @@ class BackendFaults(unittest.TestCase):
         self.assertIn("amqp connection lost", be.log())
         self.assertEqual(be.stop(), 0)
 
+    def test_silent_broker_is_detected_by_heartbeats(self):
+        """A frozen broker keeps TCP open but says nothing: only heartbeats
+        (serviced by our own poll deadlines, see docs/architecture.md) notice."""
+        be = h.backend(self.services, replicas=1, test=TEST, env={"AMQP_HEARTBEAT": "2"})[0]
+        self.services.rabbitmq.pause()
+        try:
+            start = time.monotonic()
+            h.wait_for(lambda: h.http_status(f"http://127.0.0.1:{be.admin_port}/readyz") == 503,
+                       20, "readyz to report the silent broker")
+            print(f"silent broker detected after {time.monotonic() - start:.1f}s")
+            self.assertIn("heartbeat missed", be.log())
+        finally:
+            self.services.rabbitmq.resume()
+        be.wait_http(be.admin_port, timeout=60)
+        e = f"s{uuid.uuid4().hex[:8]}@example.com"
+        self.assertTrue(self.rpc_eventually("REGISTER", {"email": e, "hash": "h"})["success"])
+        self.assertEqual(be.stop(), 0)
+
     def test_rabbitmq_crash(self):
         be = h.backend(self.services, replicas=1, test=TEST)[0]
         self.services.rabbitmq.kill()

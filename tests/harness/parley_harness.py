@@ -237,6 +237,13 @@ class RabbitMQ:
         self.stop()
         self.start()
 
+    def pause(self):
+        """Freeze the node (SIGSTOP): connections stay open but go silent."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
 
 class Services:
     def __init__(self, amqp_url, database_url, postgres=None, rabbitmq=None):
