@@ -121,16 +121,22 @@ rpc_client_on_connect(struct mq *mq, void *arg)
 	return mq_consume(mq, RPC_REPLY_TO, 1, 0);
 }
 
+/* Accept only ids this client made: "<instance>-<seq>", seq in canonical
+ * form (so "x-01" or "x-1 " can never match call 1). */
 static int
 rpc_client_parse_seq(struct rpc_client *c, const char *id, uint64_t *seq)
 {
 	size_t	 n = strlen(c->instance);
-	char	*end;
+	char	 canonical[64], *end;
 
 	if (id == NULL || strncmp(id, c->instance, n) != 0 || id[n] != '-')
 		return -1;
 	*seq = strtoull(id + n + 1, &end, 10);
-	return *end == '\0' ? 0 : -1;
+	if (*end != '\0')
+		return -1;
+	snprintf(canonical, sizeof(canonical), "%s-%" PRIu64, c->instance,
+	    *seq);
+	return strcmp(canonical, id) == 0 ? 0 : -1;
 }
 
 static void
