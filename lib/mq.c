@@ -462,7 +462,7 @@ int
 mq_declare_queue(struct mq *mq, const char *name,
     const struct mq_queue_options *o, char *out, size_t outlen)
 {
-	amqp_table_entry_t	 entries[2];
+	amqp_table_entry_t	 entries[3];
 	amqp_table_t		 args = { 0, entries };
 	amqp_queue_declare_ok_t	*ok;
 
@@ -478,6 +478,12 @@ mq_declare_queue(struct mq *mq, const char *name,
 		entries[args.num_entries].key = amqp_cstring_bytes("x-expires");
 		entries[args.num_entries].value.kind = AMQP_FIELD_KIND_I64;
 		entries[args.num_entries++].value.value.i64 = o->expires_ms;
+	}
+	if (o->queue_type != NULL) {
+		entries[args.num_entries].key = amqp_cstring_bytes("x-queue-type");
+		entries[args.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
+		entries[args.num_entries++].value.value.bytes =
+		    amqp_cstring_bytes(o->queue_type);
 	}
 	ok = amqp_queue_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name),
 	    0, o->durable, o->exclusive, o->auto_delete, args);

@@ -61,6 +61,7 @@ struct mq_queue_options {
 	int		auto_delete;
 	long		message_ttl_ms;	/* 0: none */
 	long		expires_ms;	/* 0: none; delete when unused that long */
+	const char	*queue_type;	/* NULL: broker default; "quorum" ... */
 };
 
 /*

@@ -1,10 +1,27 @@
 /* rpc.c — encoding and validation of RPC requests, shared by both ends. */
 #include <stdio.h>
+#include <string.h>
 
+#include "config.h"
 #include "jsonx.h"
+#include "log.h"
+#include "mq.h"
 #include "rpc.h"
 
 #define RPC_ACTION_MAX	64
+
+void
+rpc_queue_options(struct mq_queue_options *o)
+{
+	const char *type = config_str("RPC_QUEUE_TYPE", "classic");
+
+	memset(o, 0, sizeof(*o));
+	o->durable = 1;
+	if (strcmp(type, "quorum") == 0)
+		o->queue_type = "quorum";
+	else if (strcmp(type, "classic") != 0)
+		fatalx("config invalid: RPC_QUEUE_TYPE must be classic or quorum");
+}
 
 int
 rpc_request_parse(const void *body, size_t len, json_t **root,

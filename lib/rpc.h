@@ -14,6 +14,15 @@
 #define RPC_MAX_BODY		65536	/* larger requests are refused */
 
 /*
+ * How both ends declare the requests queue: durable, and of the type in
+ * RPC_QUEUE_TYPE ("classic", the original example's, or "quorum", which
+ * survives the loss of a RabbitMQ node).  All clients of one broker must
+ * agree.  Reads the environment; a bad value is fatal (call at start-up).
+ */
+struct mq_queue_options;
+void	rpc_queue_options(struct mq_queue_options *);
+
+/*
  * Split a request body into its action and data object.  On success returns
  * 0 with *root owning both; on failure -1 with a message fit for the reply.
  */

@@ -27,6 +27,7 @@ struct rpc_pending {
 struct rpc_client {
 	struct mq		*mq;
 	char			 instance[24];	/* correlation id prefix */
+	struct mq_queue_options	 queue;
 	pthread_mutex_t		 lock;		/* guards the fields below */
 	uint64_t		 next_seq;
 	struct rpc_pending	*buckets[RPC_BUCKETS];
@@ -112,11 +113,10 @@ rpc_client_fail_all(struct rpc_pending *list, enum rpc_status status)
 static int
 rpc_client_on_connect(struct mq *mq, void *arg)
 {
-	const struct mq_queue_options durable = { .durable = 1 };
+	struct rpc_client *c = arg;
 
-	(void)arg;
 	/* Declared here too so requests wait for a back end that is starting. */
-	if (mq_declare_queue(mq, RPC_QUEUE, &durable, NULL, 0) == -1)
+	if (mq_declare_queue(mq, RPC_QUEUE, &c->queue, NULL, 0) == -1)
 		return -1;
 	return mq_consume(mq, RPC_REPLY_TO, 1, 0);
 }
@@ -199,6 +199,7 @@ rpc_client_start(const char *name, const char *amqp_url, char *err,
 	snprintf(c->instance, sizeof(c->instance), "%08x%08x",
 	    arc4random(), arc4random());
 	pthread_mutex_init(&c->lock, NULL);
+	rpc_queue_options(&c->queue);
 	c->mq = mq_start(name, amqp_url, &handlers, c, err, errlen);
 	if (c->mq == NULL) {
 		pthread_mutex_destroy(&c->lock);

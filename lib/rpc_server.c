@@ -15,15 +15,15 @@ struct rpc_server {
 	struct rpc_server_handlers	 h;
 	void				*arg;
 	unsigned			 prefetch;
+	struct mq_queue_options		 queue;
 };
 
 static int
 rpc_server_on_connect(struct mq *mq, void *arg)
 {
-	struct rpc_server		*srv = arg;
-	const struct mq_queue_options	 durable = { .durable = 1 };
+	struct rpc_server *srv = arg;
 
-	if (mq_declare_queue(mq, RPC_QUEUE, &durable, NULL, 0) == -1)
+	if (mq_declare_queue(mq, RPC_QUEUE, &srv->queue, NULL, 0) == -1)
 		return -1;
 	return mq_consume(mq, RPC_QUEUE, 0, srv->prefetch);
 }
@@ -102,6 +102,7 @@ rpc_server_start(const char *name, const char *amqp_url, unsigned prefetch,
 	srv->h = *h;
 	srv->arg = arg;
 	srv->prefetch = prefetch;
+	rpc_queue_options(&srv->queue);
 	srv->mq = mq_start(name, amqp_url, &handlers, srv, err, errlen);
 	if (srv->mq == NULL) {
 		free(srv);

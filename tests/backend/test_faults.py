@@ -1,6 +1,7 @@
 """Back end under faults: a replica killed mid-load, RabbitMQ and PostgreSQL
 restarted under it.  Uses private servers, since it restarts them."""
 import os
+import subprocess
 import time
 import unittest
 import uuid
@@ -111,6 +112,32 @@ class BackendFaults(unittest.TestCase):
         e = f"s{uuid.uuid4().hex[:8]}@example.com"
         self.assertTrue(self.rpc_eventually("REGISTER", {"email": e, "hash": "h"})["success"])
         self.assertEqual(be.stop(), 0)
+
+    def test_quorum_requests_queue(self):
+        """RPC_QUEUE_TYPE=quorum (Kubernetes: survives a broker pod's loss);
+        a replica configured differently says why it cannot start consuming."""
+        import pika
+        conn = pika.BlockingConnection(pika.URLParameters(self.services.amqp_url))
+        conn.channel().queue_delete("requests")
+        quorum = {"RPC_QUEUE_TYPE": "quorum"}
+        be = h.backend(self.services, replicas=1, test=TEST, env=quorum)[0]
+        self.assertIn("requests\tquorum",
+                      self.services.rabbitmq.ctl("list_queues", "name", "type"))
+        out = subprocess.run([os.path.join(h.BIN, "rpc-call"), "5000", "GETHASH",
+                              '{"email":"q@example.com"}'], capture_output=True, text=True,
+                             env=dict(os.environ, AMQP_URL=self.services.amqp_url, **quorum),
+                             timeout=30).stdout
+        self.assertTrue(out.startswith('ok {"success":false'), out)
+        classic = h.Daemon("back-end", env={"AMQP_URL": self.services.amqp_url,
+                                            "DATABASE_URL": self.services.database_url,
+                                            "ADMIN_PORT": str(h.free_port())},
+                           log_name="back-end-classic", test=TEST)
+        h.wait_for(lambda: "inequivalent arg 'x-queue-type'" in classic.log(), 20,
+                   "the mismatch to be logged")
+        self.assertEqual(classic.stop(), 0)
+        self.assertEqual(be.stop(), 0)
+        conn.channel().queue_delete("requests")
+        conn.close()
 
     def test_rabbitmq_crash(self):
         be = h.backend(self.services, replicas=1, test=TEST)[0]
