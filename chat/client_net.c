@@ -289,7 +289,8 @@ client_net_start(evutil_socket_t fd, short what, void *arg)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	/* No AI_ADDRCONFIG: it hides ::1 on hosts without a global IPv6
+	 * address, and an unusable address only costs one failed connect. */
 	n->state = CLIENT_NET_RESOLVING;
 	t = xmalloc(sizeof(*t));
 	t->n = n;

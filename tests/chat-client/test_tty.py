@@ -69,11 +69,6 @@ class Tmux:
     def wait_text(self, text, timeout=10):
         return self.wait_screen(lambda s: text in s, repr(text), timeout)
 
-    def dead_status(self):
-        out = self.tmux("display-message", "-p", "-t", "t",
-                        "#{pane_dead} #{pane_dead_status}").split()
-        return int(out[1]) if out[0] == "1" and len(out) > 1 else None
-
     def kill(self):
         subprocess.run([TMUX, "-L", self.sock, "kill-server"], capture_output=True,
                        timeout=10)
