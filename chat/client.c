@@ -12,6 +12,11 @@
  * After an unexpected drop the client reconnects with capped exponential
  * backoff and jitter, says HELLO with the same name and re-joins the room
  * it was in; it gives up after opts.reconnect_max attempts.
+ *
+ * Queued lines are paced by a token bucket (opts.send_rate/send_burst,
+ * below the server's default flood limits) and held back while the socket's
+ * send queue is full, so a file piped in is neither dropped by the server's
+ * flood control nor buffered without bound.
  */
 #include <sys/queue.h>
 
@@ -28,6 +33,8 @@
 #include "client_net.h"
 #include "client_proto.h"
 #include "client_ui.h"
+#include "clock.h"
+#include "flood.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -66,6 +73,8 @@ struct client {
 	unsigned			 attempts;
 	struct backoff			 backoff;
 	struct event			*timer;		/* backoff, quit */
+	struct flood			 pace;		/* lines sent */
+	struct event			*pace_ev;	/* next token */
 
 	TAILQ_HEAD(, client_line)	 queue;
 	size_t				 queued;
@@ -92,6 +101,7 @@ client_done(struct client *c, int code)
 	client_ui_leave(c->ui);
 	client_net_close(c->net);
 	evtimer_del(c->timer);
+	evtimer_del(c->pace_ev);
 	event_base_loopexit(c->base, NULL);
 }
 
@@ -461,6 +471,29 @@ client_say(struct client *c, char *line)
 	free(line);
 }
 
+/*
+ * May the next queued line be sent now?  Lines that leave need no token;
+ * otherwise wait for the bucket or for the socket to drain.
+ */
+static int
+client_may_send(struct client *c, const char *line)
+{
+	unsigned	rate = c->opts.send_rate, wait_ms;
+	struct timeval	tv;
+
+	if (client_is_quit(line) || *line == '\0')
+		return 1;
+	if (client_net_pending(c->net) > CLIENT_NET_SENDQ_HIGH)
+		return 0;		/* client_net_cb.writable resumes */
+	if (flood_take(&c->pace, rate, c->opts.send_burst, clock_now_ms()) == 0)
+		return 1;
+	wait_ms = (1000 - c->pace.tokens_milli + rate - 1) / rate + 1;
+	tv.tv_sec = wait_ms / 1000;
+	tv.tv_usec = (wait_ms % 1000) * 1000;
+	evtimer_add(c->pace_ev, &tv);
+	return 0;
+}
+
 /* Give queued lines to the session as far as its state allows. */
 static void
 client_drain(struct client *c)
@@ -468,7 +501,9 @@ client_drain(struct client *c)
 	struct client_line *l;
 
 	while ((l = TAILQ_FIRST(&c->queue)) != NULL &&
-	    (c->state == CLIENT_NAMING || c->state == CLIENT_CHATTING)) {
+	    (c->state == CLIENT_NAMING || (c->state == CLIENT_CHATTING &&
+	    !evtimer_pending(c->pace_ev, NULL) &&
+	    client_may_send(c, l->text)))) {
 		TAILQ_REMOVE(&c->queue, l, entry);
 		c->queued--;
 		if (c->state == CLIENT_NAMING)
@@ -489,6 +524,20 @@ client_drain(struct client *c)
 			client_done(c, CLIENT_EXIT_NAME);
 		}
 	}
+}
+
+static void
+client_pace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	client_drain(arg);
+}
+
+static void
+client_writable(void *arg)
+{
+	client_drain(arg);
 }
 
 static void
@@ -573,10 +622,13 @@ client_new(struct event_base *base, struct evdns_base *dns,
 	TAILQ_INIT(&c->queue);
 	backoff_init(&c->backoff, opts->backoff_base_ms, opts->backoff_cap_ms);
 	c->timer = evtimer_new(base, client_timer, c);
+	c->pace_ev = evtimer_new(base, client_pace_cb, c);
+	flood_init(&c->pace, opts->send_burst, clock_now_ms());
 	c->net_cb.connected = client_connected;
 	c->net_cb.failed = client_failed;
 	c->net_cb.frame = client_frame;
 	c->net_cb.closed = client_closed;
+	c->net_cb.writable = client_writable;
 	c->net = client_net_new(base, dns, opts->host, opts->port,
 	    opts->connect_timeout_ms, &c->net_cb, c);
 	c->ui_cb.line = client_ui_line;
@@ -627,6 +679,7 @@ client_free(struct client *c)
 	client_ui_free(c->ui);
 	client_net_free(c->net);
 	event_free(c->timer);
+	event_free(c->pace_ev);
 	free(c->name);
 	free(c->room);
 	free(c);

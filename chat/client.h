@@ -20,6 +20,8 @@ struct client_opts {
 	unsigned	 backoff_cap_ms;
 	unsigned	 connect_timeout_ms;
 	unsigned	 quit_timeout_ms; /* wait for BYE after QUIT */
+	unsigned	 send_rate;	/* lines per second; 0: no pacing */
+	unsigned	 send_burst;
 };
 
 /* Exit statuses. */

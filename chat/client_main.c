@@ -33,7 +33,9 @@ static const char client_usage[] =
 "Environment (defaults in brackets): CHAT_CLIENT_RECONNECT_MAX [10, 0 =\n"
 "no limit], CHAT_CLIENT_RECONNECT_BASE_MS [500], CHAT_CLIENT_RECONNECT_CAP_MS\n"
 "[10000], CHAT_CLIENT_CONNECT_TIMEOUT_MS [10000], CHAT_CLIENT_QUIT_TIMEOUT_MS\n"
-"[5000], NO_COLOR (set: no colours or timestamps), LOG_LEVEL [warn].\n"
+"[5000], CHAT_CLIENT_SEND_RATE [5 lines/s, 0 = no pacing],\n"
+"CHAT_CLIENT_SEND_BURST [10], NO_COLOR (set: no colours or timestamps),\n"
+"LOG_LEVEL [warn].\n"
 "Exit status: 0 after leaving, 1 when it cannot connect or gives up\n"
 "reconnecting, 2 for a usage error, 3 when pipe mode has no usable name.\n";
 
@@ -104,6 +106,10 @@ client_main_env(struct client_opts *o)
 	    "CHAT_CLIENT_CONNECT_TIMEOUT_MS", 10000, 1, 3600000);
 	o->quit_timeout_ms = (unsigned)config_long_or_die(
 	    "CHAT_CLIENT_QUIT_TIMEOUT_MS", 5000, 1, 3600000);
+	o->send_rate = (unsigned)config_long_or_die("CHAT_CLIENT_SEND_RATE", 5,
+	    0, 1000000);
+	o->send_burst = (unsigned)config_long_or_die("CHAT_CLIENT_SEND_BURST",
+	    10, 1, 1000000);
 	o->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	/* https://no-color.org: set and not empty means no colour. */
 	o->decorate = isatty(STDOUT_FILENO) &&

@@ -156,6 +156,15 @@ client_net_read(struct bufferevent *bev, void *arg)
 }
 
 static void
+client_net_write(struct bufferevent *bev, void *arg)
+{
+	struct client_net *n = arg;
+
+	(void)bev;
+	n->cb->writable(n->arg);
+}
+
+static void
 client_net_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client_net	*n = arg;
@@ -187,7 +196,9 @@ client_net_opened(struct client_net *n)
 		client_net_fail(n, "out of memory");
 		return;
 	}
-	bufferevent_setcb(n->bev, client_net_read, NULL, client_net_event, n);
+	bufferevent_setcb(n->bev, client_net_read, client_net_write,
+	    client_net_event, n);
+	bufferevent_setwatermark(n->bev, EV_WRITE, CLIENT_NET_SENDQ_LOW, 0);
 	bufferevent_enable(n->bev, EV_READ | EV_WRITE);
 	n->state = CLIENT_NET_OPEN;
 	n->cb->connected(n->arg);

@@ -21,7 +21,13 @@ struct client_net_cb {
 	void	(*frame)(void *arg, const uint8_t *payload, size_t len);
 	/* An open connection ended (closed by the peer, error, bad frame). */
 	void	(*closed)(void *arg, const char *reason);
+	/* The send queue drained below CLIENT_NET_SENDQ_LOW bytes. */
+	void	(*writable)(void *arg);
 };
+
+/* Callers stop queueing above HIGH and wait for writable(). */
+#define CLIENT_NET_SENDQ_HIGH	(256 * 1024)
+#define CLIENT_NET_SENDQ_LOW	(64 * 1024)
 
 struct client_net *client_net_new(struct event_base *, struct evdns_base *,
 	    const char *host, const char *port, unsigned connect_timeout_ms,

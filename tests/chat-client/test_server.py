@@ -150,7 +150,8 @@ class AgainstChatServer(unittest.TestCase):
 
     def test_end_of_input_sends_everything_then_quits(self):
         watcher = self.join("watcher")
-        c = PipeClient(self.server.port, tag="writer", host="localhost")
+        c = PipeClient(self.server.port, tag="writer", host="localhost",
+                       env={"CHAT_CLIENT_SEND_RATE": "0"})
         c.send_raw(b"writer\n" + b"".join(b"line %d\n" % i for i in range(200)))
         c.close_stdin()
         watcher.expect("writer: line 199")
@@ -203,6 +204,42 @@ class PingKeepsIdleClientAlive(AgainstChatServer):
     test_end_of_input_sends_everything_then_quits = None
     test_reconnect_after_crash_rejoins_room = None
     test_reconnect_after_sigterm_drain = None
+
+
+@unittest.skipUnless(os.path.exists(os.path.join(BIN, "chat-server")), "no chat-server")
+class PacingUnderServerFloodControl(unittest.TestCase):
+    """The server's default flood limits (5/s, burst 20) drop messages; the
+    client's default pacing (5/s, burst 10) keeps a piped file intact."""
+
+    def setUp(self):
+        self.server = Server({"CHAT_FLOOD_RATE": "5", "CHAT_FLOOD_BURST": "20"})
+
+    def tearDown(self):
+        stop_all()
+        self.server.daemon.stop()
+
+    def pipe_lines(self, n, env):
+        watcher = PipeClient(self.server.port, "watcher", tag="watcher", host="localhost")
+        watcher.expect("Welcome watcher! You can now start to chat!")
+        c = PipeClient(self.server.port, tag="writer", host="localhost", env=env)
+        c.send_raw(b"writer\n" + b"".join(b"line %d\n" % i for i in range(n)))
+        c.close_stdin()
+        c.expect("You now left the chat. See you soon writer!", timeout=30)
+        self.assertEqual(c.wait(10), 0)
+        watcher.expect("SERVER: writer left the chat")
+        return c, [l for l in watcher.lines if l.startswith("writer: line")]
+
+    def test_default_pacing_loses_nothing(self):
+        start = time.monotonic()
+        c, got = self.pipe_lines(35, {})
+        self.assertEqual(got, [f"writer: line {i}" for i in range(35)])
+        self.assertFalse([l for l in c.lines if l.startswith("ERROR")], c.lines)
+        self.assertGreater(time.monotonic() - start, 4)   # 10 at once, then 5/s
+
+    def test_without_pacing_the_server_drops(self):
+        c, got = self.pipe_lines(35, {"CHAT_CLIENT_SEND_RATE": "0"})
+        self.assertLess(len(got), 35)
+        self.assertIn("ERROR flood", "\n".join(c.lines))
 
 
 @unittest.skipIf(TMUX is None, "tmux not installed")
