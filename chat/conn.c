@@ -538,7 +538,7 @@ conn_timeout(struct conn *c, const char *why)
 {
 	counter_add(m_timeouts, 1);
 	conn_error(c, "timeout", why);
-	conn_close(c, why);
+	conn_finish(c);
 }
 
 static void

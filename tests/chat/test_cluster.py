@@ -147,6 +147,37 @@ class Cluster(unittest.TestCase):
             drain(w, 0.1)
             wait_users(w, expected, timeout=15)
 
+    def test_many_clients_per_sender_order(self):
+        room = "/join many7"
+        clients = []
+        for i in range(90):
+            srv = self.replicas[i % 3]
+            cl = srv.client()
+            self.addCleanup(cl.close)
+            cl.login(f"many7_{i}")
+            cl.chat(room)
+            clients.append(cl)
+        wait_users(clients[0], {f"many7_{i}" for i in range(90)}, timeout=30)
+        for cl in clients:
+            drain(cl, 0.05)
+        senders = clients[:6]
+        for k in range(10):
+            for s in senders:
+                s.chat(f"n{k}")
+        for i, cl in enumerate(clients):
+            got = []
+            want = 10 * (len(senders) - (1 if cl in senders else 0))
+            while len(got) < want:
+                m = cl.recv(10)["content"]
+                if not m.startswith("SERVER"):
+                    got.append(m)
+            for j, s in enumerate(senders):
+                mine = [m for m in got if m.startswith(f"many7_{j}: ")]
+                if s is cl:
+                    self.assertEqual(mine, [])
+                else:
+                    self.assertEqual(mine, [f"many7_{j}: n{k}" for k in range(10)])
+
 
 if __name__ == "__main__":
     unittest.main()

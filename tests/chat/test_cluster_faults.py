@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Cluster faults with private RabbitMQ/PostgreSQL: broker restart (local
+chat goes on, cross-replica delivery resumes by itself, no duplicates) and
+a replica killed (its users leave, its names free up after the lease)."""
+
+import time
+import unittest
+
+from chat_harness import ChatServer, wait_users
+from parley_harness import backend, private_services, wait_for
+
+
+def drain(client, seconds=0.3):
+    got = []
+    try:
+        while True:
+            got.append(client.recv(seconds))
+    except TimeoutError:
+        return got
+
+
+class Faults(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.services = private_services()
+        cls.backends = backend(cls.services, replicas=1)
+
+    def replicas(self, n, **env):
+        out = []
+        for i in range(n):
+            srv = ChatServer(amqp_url=self.services.amqp_url, name=f"{self._testMethodName}-{i}",
+                             env={k: str(v) for k, v in env.items()})
+            self.addCleanup(srv.stop)
+            out.append(srv)
+        return out
+
+    def login(self, srv, name, room=None):
+        c = srv.client()
+        self.addCleanup(c.close)
+        c.login(name, ["meta"])
+        if room:
+            c.chat(f"/join {room}")
+            drain(c, 0.1)
+        return c
+
+    def test_broker_restart(self):
+        a, b = self.replicas(2)
+        alice = self.login(a, "alice_f1", "f1")
+        carol = self.login(a, "carol_f1", "f1")
+        bob = self.login(b, "bob_f1", "f1")
+        wait_users(alice, {"alice_f1", "bob_f1", "carol_f1"})
+        drain(carol)
+        self.services.rabbitmq.stop()
+        # Local chat keeps working while the broker is away.
+        alice.chat("while down")
+        self.assertEqual(carol.recv(5)["content"], "alice_f1: while down")
+        self.services.rabbitmq.start()
+        a.daemon.wait_http(a.admin_port, timeout=60)
+        b.daemon.wait_http(b.admin_port, timeout=60)
+        drain(alice)
+        drain(carol)
+        drain(bob)
+        # Cross-replica delivery resumes by itself.
+        n = 0
+
+        def crossed():
+            nonlocal n
+            n += 1
+            bob.chat(f"probe {n}")
+            try:
+                got = alice.recv_until(lambda m: m["content"].startswith("bob_f1: probe"), 1)
+                return got
+            except TimeoutError:
+                return None
+        wait_for(crossed, 60, "bob's messages to reach alice again", interval=0.2)
+        drain(alice, 1.0)
+        bob.chat("exactly once")
+        got = [m["content"] for m in drain(alice, 1.0)]
+        self.assertEqual(got.count("bob_f1: exactly once"), 1, got)
+        wait_users(alice, {"alice_f1", "bob_f1", "carol_f1"})
+        wait_users(bob, {"alice_f1", "bob_f1", "carol_f1"})
+
+    def test_replica_killed(self):
+        a, b = self.replicas(2, CHAT_NAME_TTL=5)
+        alice = self.login(a, "alice_f2", "f2")
+        bob = self.login(b, "bob_f2", "f2")
+        wait_users(alice, {"alice_f2", "bob_f2"})
+        drain(alice)
+        b.daemon.kill()
+        alice.expect_content("SERVER: bob_f2 left the chat", timeout=30)
+        # The lease runs out after CHAT_NAME_TTL; then the name is free.
+        deadline = time.monotonic() + 30
+        while True:
+            c = a.client()
+            self.addCleanup(c.close)
+            c.hello("bob_f2")
+            if c.recv()["type"] == "WELCOME":
+                break
+            c.close()
+            self.assertLess(time.monotonic(), deadline, "name never freed")
+            time.sleep(0.5)
+
+    def test_clean_stop_frees_names_at_once(self):
+        a, b = self.replicas(2)
+        self.login(b, "dave_f3")
+        b.stop()
+        c = a.client()
+        self.addCleanup(c.close)
+        welcome, _ = c.login("dave_f3")
+        self.assertEqual(welcome["type"], "WELCOME")
+
+
+if __name__ == "__main__":
+    unittest.main()
