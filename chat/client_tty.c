@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -127,14 +128,32 @@ client_tty_cont(evutil_socket_t sig, short what, void *arg)
 	client_tty_redraw(t);
 }
 
+/*
+ * A narrower window: terminals that reflow (tmux, VTE, Konsole, kitty,
+ * iTerm2, Windows Terminal) wrap the old input row over several rows and
+ * leave the cursor on the last of them, so go up to where the row starts
+ * and clear to the end of the screen before drawing it again.  (On one
+ * that truncates instead, such as xterm, this clears a few message rows
+ * above it from the screen; nothing is lost from the scrollback.)
+ */
 static void
 client_tty_winch(evutil_socket_t sig, short what, void *arg)
 {
-	struct client_tty *t = arg;
+	struct client_tty	*t = arg;
+	unsigned		 cols = term_cols(STDOUT_FILENO);
+	char			 up[32];
+	size_t			 rows;
 
 	(void)sig;
 	(void)what;
-	t->cols = term_cols(STDOUT_FILENO);
+	if (!t->hidden && cols < t->cols && t->le.col >= cols) {
+		rows = t->le.col / cols;
+		snprintf(up, sizeof(up), "\x1b[%zuA", rows);
+		client_tty_out(up, strlen(up));
+	}
+	if (!t->hidden)
+		client_tty_out("\r\x1b[J", 4);
+	t->cols = cols;
 	client_tty_redraw(t);
 }
 

@@ -65,6 +65,7 @@ struct lineedit {
 	size_t	 pos;		/* cursor, a byte offset on a boundary */
 	size_t	 max;		/* longest line in bytes */
 	size_t	 scroll;	/* first byte shown when the line is wide */
+	size_t	 col;		/* cursor column after the last render */
 	char	**hist;		/* oldest first */
 	size_t	 hist_len;
 	size_t	 hist_max;

@@ -106,6 +106,7 @@ lineedit_render(struct lineedit *le, const char *prompt, unsigned cols,
 	lineedit_render_put(&o, "\x1b[K\r", 4);
 	col = pw + lineedit_utf8_strwidth(le->buf + le->scroll,
 	    le->pos - le->scroll);
+	le->col = col;
 	if (col > 0) {
 		snprintf(move, sizeof(move), "\x1b[%zuC", col);
 		lineedit_render_put(&o, move, strlen(move));

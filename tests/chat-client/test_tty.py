@@ -224,6 +224,58 @@ class Terminal(TerminalBase):
         pane.keys("Enter")
         bob.expect("alice: " + text)
 
+    def test_resize_redraws_the_input_line(self):
+        pane = self.start(env={"NO_COLOR": "1"})
+        text = "".join(chr(ord("a") + i % 26) for i in range(60))
+        pane.text(text)
+        pane.wait_screen(lambda s: s.rstrip().endswith(">> " + text), "typed")
+        pane.tmux("resize-window", "-t", "t", "-x", "30")
+        pane.wait_screen(lambda s: len(s.rstrip("\n").split("\n")[-1].rstrip()) <= 29
+                         and text[-10:] in s, "redrawn for 30 columns")
+        last = pane.last_row()
+        self.assertTrue(last.startswith(">> ") and text.endswith(last[3:]), last)
+        # Nothing of the old, wider row is left on the screen.
+        self.assertNotIn(">> abcdefghij", pane.screen())
+        self.assertIn("CONNECTED USERS: alice\n>> ", pane.screen())  # the row above stays
+        pane.keys("Enter")
+        wait_until(lambda: self.server.chats_from("alice") == [text], 5, "message")
+
+    def client_pid(self, pane):
+        pid = pane.tmux("display-message", "-p", "-t", "t", "#{pane_pid}").strip()
+        out = subprocess.run(["pgrep", "-P", pid, "-f", "chat-client"],
+                             capture_output=True, text=True).stdout.split()
+        self.assertTrue(out, "client pid")
+        return int(out[0])
+
+    def pane_stty(self, pane):
+        tty = pane.tmux("display-message", "-p", "-t", "t", "#{pane_tty}").strip()
+        return subprocess.run(["stty", "-a", "-F", tty], capture_output=True, text=True,
+                              timeout=5).stdout
+
+    def test_ctrl_z_gives_the_terminal_back_and_fg_takes_it_again(self):
+        # An interactive shell with job control, as a user would have.
+        pane = Tmux("bash --norc --noprofile --noediting")
+        self.panes.append(pane)
+        pane.wait_screen(lambda s: s.strip(), "shell prompt")
+        pane.text(f"NO_COLOR=1 {CLIENT} 127.0.0.1 {self.server.port}")
+        pane.keys("Enter")
+        pane.wait_text("Write your name and start to chat:")
+        pane.text("alice")
+        pane.keys("Enter")
+        pane.wait_text("Welcome alice! You can now start to chat!")
+        pane.text("before stop")
+        pane.keys("C-z")
+        pane.wait_text("Stopped")
+        self.assert_cooked(self.pane_stty(pane))
+        pane.text("fg")
+        pane.keys("Enter")
+        wait_until(lambda: "-icanon" in self.pane_stty(pane), 5, "raw mode again")
+        pane.wait_screen(lambda s: s.rstrip().endswith(">> before stop"), "line redrawn")
+        pane.text(" and after")
+        pane.keys("Enter")
+        wait_until(lambda: self.server.chats_from("alice") == ["before stop and after"],
+                   5, "message")
+
     def test_quit_command_restores_terminal(self):
         pane = self.start()
         pane.text("#quit")
@@ -253,11 +305,7 @@ class Terminal(TerminalBase):
 
     def test_sigterm_restores_terminal(self):
         pane = self.start(env={"NO_COLOR": "1"})
-        pid = pane.tmux("display-message", "-p", "-t", "t", "#{pane_pid}").strip()
-        out = subprocess.run(["pgrep", "-P", pid, "-f", "chat-client"],
-                             capture_output=True, text=True).stdout.split()
-        self.assertTrue(out, "client pid")
-        os.kill(int(out[0]), 15)
+        os.kill(self.client_pid(pane), 15)
         code, stty = self.exit_state()
         self.assertEqual(code, 0)
         self.assert_cooked(stty)
