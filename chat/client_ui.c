@@ -5,6 +5,7 @@
  * message received (plus the lab's "Attempting to connect" line), flushed
  * at once; the client's own status lines go to standard error.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct client_ui {
 	struct client_pipe		*pipe;
 	struct client_render_opts	 style;
 	char				*name;
+	int				 stdout_gone;
 	struct client_tty_cb		 tty_cb;
 	struct client_pipe_cb		 pipe_cb;
 };
@@ -139,10 +141,15 @@ client_ui_show(struct client_ui *ui, enum client_render_kind kind,
 
 	if (ui->tty != NULL)
 		client_tty_print(ui->tty, line);
-	else {
+	else if (!ui->stdout_gone) {
 		fputs(line, stdout);
 		fputc('\n', stdout);
-		fflush(stdout);
+		if (fflush(stdout) == EOF && errno == EPIPE) {
+			/* Nobody reads us any more (say "| head -3"): leave
+			 * as at the end of input. */
+			ui->stdout_gone = 1;
+			ui->cb->quit(ui->arg);
+		}
 	}
 	free(line);
 }

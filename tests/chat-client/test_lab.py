@@ -125,6 +125,20 @@ class PipeMode(LabTest):
         self.server.inject_bytes("alice", struct.pack(">I", 1 << 30))
         wait_until(lambda: "too large" in alice.stderr(), 5, "protocol error notice")
 
+    def test_reader_gone_means_leave(self):
+        r = subprocess.Popen(f"{CLIENT} 127.0.0.1 {self.server.port} | head -2",
+                             shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        r.stdin.write(b"headless\n")
+        r.stdin.flush()
+        wait_until(lambda: "headless" in self.server.names(), 5, "join")
+        self.server.inject("headless", {"type": "CHAT", "content": "x: 1"})
+        # stdin stays open: only the closed pipe can make the client leave.
+        wait_until(lambda: "QUIT" in self.server.types_from("headless"), 5, "QUIT")
+        r.stdin.close()
+        r.wait(5)
+        r.stdout.close()
+
     def test_cannot_connect(self):
         port = free_port()
         start = time.monotonic()
