@@ -7,7 +7,6 @@
  * finishes the request in hand and unacknowledged prefetched requests go
  * back to the queue for another replica.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "db.h"
 #include "log.h"
 #include "rpc_server.h"
+#include "signals.h"
 #include "xmalloc.h"
 
 #define MAX_WORKERS	16
@@ -126,7 +126,6 @@ main(int argc, char **argv)
 {
 	struct backend		 be;
 	struct admin_http	*admin;
-	sigset_t		 signals;
 	long			 admin_port;
 	int			 sig;
 	char			 err[256];
@@ -138,13 +137,7 @@ main(int argc, char **argv)
 	}
 	log_init("back-end");
 
-	/* Block the signals in every thread; main collects them with sigwait. */
-	sigemptyset(&signals);
-	sigaddset(&signals, SIGTERM);
-	sigaddset(&signals, SIGINT);
-	sigaddset(&signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &signals, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	signals_block();
 
 	memset(&be, 0, sizeof(be));
 	admin_port = config_long_or_die("ADMIN_PORT", 8081, 1, 65535);
@@ -155,13 +148,7 @@ main(int argc, char **argv)
 	log_info("started version=%s workers=%ld admin_port=%ld",
 	    PARLEY_VERSION, be.nworkers, admin_port);
 
-	do {
-		if (sigwait(&signals, &sig) != 0)
-			fatalx("sigwait failed");
-		if (sig == SIGHUP)
-			log_info("SIGHUP ignored: settings are read at start");
-	} while (sig == SIGHUP);
-
+	sig = signals_wait();
 	log_info("stopping signal=%d", sig);
 	admin_http_stop(admin);
 	backend_stop(&be);

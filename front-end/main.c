@@ -7,7 +7,6 @@
  * resumed by the callback (docs/frontend.md).  The main thread only waits
  * for a signal.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rpc_client.h"
+#include "signals.h"
 
 static const char usage[] =
 "usage: front-end [--help | --version | --healthcheck]\n"
@@ -91,7 +91,6 @@ int
 main(int argc, char **argv)
 {
 	struct frontend	fe;
-	sigset_t	signals;
 	int		sig;
 
 	cli_common(argc, argv, usage, "PORT", 8080);
@@ -103,13 +102,7 @@ main(int argc, char **argv)
 	if (sodium_init() == -1)
 		fatalx("libsodium initialisation failed");
 
-	/* Block the signals in every thread; main collects them. */
-	sigemptyset(&signals);
-	sigaddset(&signals, SIGTERM);
-	sigaddset(&signals, SIGINT);
-	sigaddset(&signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &signals, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	signals_block();
 
 	memset(&fe, 0, sizeof(fe));
 	frontend_start(&fe);
@@ -120,13 +113,7 @@ main(int argc, char **argv)
 	    fe.cfg.argon2_memory / 1024, fe.cfg.argon2_iterations,
 	    fe.cfg.cookie_secure, denylist_size());
 
-	do {
-		if (sigwait(&signals, &sig) != 0)
-			fatalx("sigwait failed");
-		if (sig == SIGHUP)
-			log_info("SIGHUP ignored: settings are read at start");
-	} while (sig == SIGHUP);
-
+	sig = signals_wait();
 	log_info("stopping signal=%d", sig);
 	/* Requests in flight finish first: they need the RPC client. */
 	http_stop(fe.http, fe.cfg.rpc_timeout_ms + 5000);

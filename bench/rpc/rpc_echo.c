@@ -3,12 +3,12 @@
  * the back end and answers GETHASH at once, without PostgreSQL, so the
  * difference to the real back end is the database's share of a call.
  */
-#include <signal.h>
 #include <stdio.h>
 
 #include "config.h"
 #include "log.h"
 #include "rpc_server.h"
+#include "signals.h"
 
 int	main(void);
 
@@ -28,24 +28,19 @@ main(void)
 	const struct rpc_server_handlers h = { echo_handle, NULL };
 	struct rpc_server	*srv[16];
 	const char		*url;
-	sigset_t		 signals;
 	long			 workers, i;
-	int			 sig;
 	char			 err[128];
 
 	log_init("rpc-echo");
 	if ((url = config_str("AMQP_URL", NULL)) == NULL)
 		fatalx("AMQP_URL must be set");
 	workers = config_long_or_die("BACKEND_WORKERS", 2, 1, 16);
-	sigemptyset(&signals);
-	sigaddset(&signals, SIGTERM);
-	sigaddset(&signals, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signals_block();
 	for (i = 0; i < workers; i++)
 		if ((srv[i] = rpc_server_start("echo", url, 16, &h, NULL, err,
 		    sizeof(err))) == NULL)
 			fatalx("%s", err);
-	sigwait(&signals, &sig);
+	signals_wait();
 	for (i = 0; i < workers; i++)
 		rpc_server_stop(srv[i]);
 	return 0;
