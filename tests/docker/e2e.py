@@ -80,6 +80,10 @@ class Timeout(BaseException):
     pass
 
 
+class Fatal(BaseException):
+    """Raised inside until() to stop waiting at once."""
+
+
 def run(cmd, timeout=120, check=True, env=None, input=None, cwd=ROOT):
     """Run a command, capture its output; Fail on a non-zero exit when check."""
     try:
@@ -171,8 +175,7 @@ ENV.update({
     'POSTGRES_IMAGE': os.environ.get('POSTGRES_STANDIN', 'parley-test/postgres:local'),
     'RABBITMQ_IMAGE': os.environ.get('RABBITMQ_STANDIN', 'parley-test/rabbitmq:local'),
     # Every test client reaches the daemons from one or two addresses: lift the limits.
-    'HTTP_MAX_CONN_PER_IP': '0', 'CHAT_MAX_CONN_PER_IP': '0',
-    'CHAT_FLOOD_RATE': '0', 'CHAT_FLOOD_BURST': '0',
+    'HTTP_MAX_CONN_PER_IP': '0', 'CHAT_MAX_CONN_PER_IP': '0', 'CHAT_FLOOD_RATE': '0',
     'COMPOSE_HTTP_TIMEOUT': '300',
 })
 ENV.update({k: str(v) for k, v in PORTS.items()})
@@ -225,14 +228,18 @@ def states(services):
 
 def wait_healthy(services, timeout):
     last = {}
+    start = time.monotonic()
 
     def ok():
         last.update(states(services))
+        bad = [s for s, v in last.items() if v == 'unhealthy']
+        if bad:            # past its start period and failing: no point in waiting
+            raise Fatal('unhealthy: %s' % ', '.join(bad))
         return all(v == 'healthy' for v in last.values())
     try:
         until('healthy', ok, timeout, interval=0.5)
-    except Fail:
-        raise Fail('not all healthy after %ss: %s' % (timeout, last))
+    except (Fail, Fatal):
+        raise Fail('not all healthy after %.0fs: %s' % (time.monotonic() - start, last))
 
 
 def daemon_ready(service):
@@ -504,13 +511,19 @@ def prepare_engine():
 
 def build_images(targets):
     start = time.monotonic()
-    p = compose('build', *targets, timeout=1800, check=False)
+    p = compose('build', '--force-rm', *targets, timeout=1800, check=False)
+    out = p.stdout + p.stderr
+    if p.returncode != 0 and not re.search(r'Temporary failure resolving|Could not resolve|'
+                                           r'Failed to fetch|Unable to connect|'
+                                           r'Unable to locate package', out):
+        raise Fail('docker-compose build failed:\n    ' +
+                   '\n    '.join(out.strip().splitlines()[-25:]))
     if p.returncode != 0:
         log('docker-compose build failed; retrying each image with `docker build '
             '--network host` (the build network cannot reach the Debian mirror?)')
         log('\n'.join((p.stdout + p.stderr).strip().splitlines()[-10:]))
         for t in targets:
-            run(['docker', 'build', '--network', 'host', '-f', 'Dockerfile.' + t,
+            run(['docker', 'build', '--force-rm', '--network', 'host', '-f', 'Dockerfile.' + t,
                  '-t', 'parley/' + t, '.'], timeout=1800)
     metrics['build_s'] = round(time.monotonic() - start, 1)
     log('images built in %.1fs' % metrics['build_s'])
@@ -659,9 +672,18 @@ def check_lab_exercise(state):
     and a client on another network connecting to the host's port; the second server
     joins the compose chat through RabbitMQ, so alice (on the compose server) sees him."""
     name = '%s-lab-%s' % (PROJECT, RUN_ID)
-    cleanups.append(lambda: subprocess.run(['docker', 'rm', '-f', name],
-                                           stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL, timeout=60))
+
+    def remove():
+        subprocess.run(['docker', 'rm', '-f', name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    cleanups.append(remove)
+    try:
+        lab_chat(state, name)
+    finally:
+        remove()        # it is on the compose network: `down` would fail with it there
+
+
+def lab_chat(state, name):
     run(['docker', 'run', '-d', '--name', name, '--network', FRONT_NET,
          '-p', '%d:60876' % LAB_PORT, '-e', 'AMQP_URL=' + AMQP_URL,
          '-e', 'CHAT_MAX_CONN_PER_IP=0', 'parley/chat-server'], timeout=60)

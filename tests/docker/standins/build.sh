@@ -19,9 +19,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 build_one() { # name tag
 	local name=$1 tag=$2 log
 	log=$(mktemp)
-	if ! docker build -t "$tag" "$here/$name" >"$log" 2>&1; then
+	if ! docker build --force-rm -t "$tag" "$here/$name" >"$log" 2>&1; then
 		echo "standin: build of $tag failed on the default network; retrying with --network host" >&2
-		if ! docker build --network host -t "$tag" "$here/$name" >"$log" 2>&1; then
+		if ! docker build --force-rm --network host -t "$tag" "$here/$name" >"$log" 2>&1; then
 			tail -20 "$log" >&2; rm -f "$log"
 			echo "standin: build of $tag failed" >&2
 			return 1
