@@ -110,7 +110,10 @@ client_main_env(struct client_opts *o)
 	    0, 1000000);
 	o->send_burst = (unsigned)config_long_or_die("CHAT_CLIENT_SEND_BURST",
 	    10, 1, 1000000);
-	o->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	/* A "dumb" terminal (Emacs shell buffers) cannot take the editor's
+	 * escape sequences: it gets pipe mode, as a pipe would. */
+	o->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+	    (term == NULL || strcmp(term, "dumb") != 0);
 	/* https://no-color.org: set and not empty means no colour. */
 	o->decorate = isatty(STDOUT_FILENO) &&
 	    config_str("NO_COLOR", NULL) == NULL &&

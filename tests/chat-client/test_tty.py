@@ -310,6 +310,26 @@ class Terminal(TerminalBase):
         self.assertEqual(code, 0)
         self.assert_cooked(stty)
 
+    def test_dumb_terminal_gets_pipe_mode(self):
+        state = os.path.join(self.tmp, "state")
+        cmd = (f"TERM=dumb {shlex.quote(CLIENT)} 127.0.0.1 {self.server.port}; "
+               f"echo EXIT=$? > {state}; sleep 60")
+        pane = Tmux(f"sh -c {shlex.quote(cmd)}")
+        self.panes.append(pane)
+        pane.wait_text("Write your name and start to chat:")
+        pane.text("dumbo")
+        pane.keys("Enter")
+        pane.wait_text("Welcome dumbo! You can now start to chat!")
+        self.assertNotIn(">>", pane.screen())             # no line editor
+        self.assertNotRegex(pane.screen(), r"\[\d\d:\d\d\]")  # no timestamps
+        pane.text("cooked line")
+        pane.keys("Enter")
+        wait_until(lambda: self.server.chats_from("dumbo") == ["cooked line"], 5, "line")
+        pane.keys("C-d")
+        wait_until(lambda: os.path.exists(state), 10, "exit")
+        with open(state) as f:
+            self.assertEqual(f.read().strip(), "EXIT=0")
+
     def test_colours_and_timestamps_only_on_terminal(self):
         pane = self.start()
         bob = PipeClient(self.server.port, "bob", tag="bob")
