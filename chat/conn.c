@@ -1,14 +1,23 @@
-/* conn.c — client connections on libevent bufferevents. */
+/*
+ * conn.c — client connections on raw libevent events and evbuffers.
+ *
+ * Output is appended to each client's evbuffer and written by one flush
+ * pass after the burst of input that produced it (a low-priority event):
+ * one write per client per burst, and EV_WRITE is armed only when the
+ * kernel buffer is full.  (bufferevents add and delete the write event
+ * around every burst: two epoll_ctl calls per client per message burst.)
+ */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "clock.h"
@@ -24,6 +33,7 @@
 #include "xmalloc.h"
 
 #define CONN_CLOSING_MAX_MS	5000	/* to flush a goodbye */
+#define CONN_READ_MAX		65536	/* bytes read per wake-up */
 
 struct held {
 	struct held	*next;
@@ -36,7 +46,8 @@ struct held {
 static struct event_base	*conn_base;
 static struct conn_list		 conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 static struct conn_list		 conn_reapq = TAILQ_HEAD_INITIALIZER(conn_reapq);
-static struct event		*conn_reaper, *conn_sweeper;
+static struct conn_list		 conn_dirtyq = TAILQ_HEAD_INITIALIZER(conn_dirtyq);
+static struct event		*conn_reaper, *conn_sweeper, *conn_flusher;
 static uint64_t			 conn_next_id = 1;
 static size_t			 conn_n;
 
@@ -46,6 +57,7 @@ static struct counter		*m_slow, *m_timeouts, *m_bad_input;
 static struct counter		*m_deliveries;
 
 static void	conn_process(struct conn *);
+static void	conn_flush(struct conn *);
 
 /* ---- rendering and output ---- */
 
@@ -112,7 +124,7 @@ out_free(struct out *o)
 static int
 conn_writable(struct conn *c)
 {
-	return c->state != CONN_DEAD && c->bev != NULL;
+	return c->state != CONN_DEAD && c->out != NULL;
 }
 
 static void
@@ -122,14 +134,28 @@ conn_write(struct conn *c, const void *data, size_t len)
 
 	if (!conn_writable(c))
 		return;
-	out = bufferevent_get_output(c->bev);
+	out = c->out;
 	if (evbuffer_add(out, data, len) == -1) {
 		conn_close(c, "out of memory");
 		return;
 	}
 	counter_add(m_deliveries, 1);
-	/* A slow reader never holds up the others: it is dropped. */
+	if (!c->is_dirty) {
+		c->is_dirty = 1;
+		TAILQ_INSERT_TAIL(&conn_dirtyq, c, dirty);
+		event_active(conn_flusher, EV_TIMEOUT, 0);
+	}
+	/*
+	 * A slow reader never holds up the others: it is dropped.  Before
+	 * judging, write what the kernel takes now (a burst of input may
+	 * have queued more than the cap before the flush pass).
+	 */
 	if (settings.sendq_max != 0 &&
+	    evbuffer_get_length(out) > settings.sendq_max &&
+	    !event_pending(&c->wev, EV_WRITE, NULL))
+		conn_flush(c);
+	if (settings.sendq_max != 0 && c->out != NULL &&
+	    c->state != CONN_DEAD &&
 	    evbuffer_get_length(out) > settings.sendq_max) {
 		counter_add(m_slow, 1);
 		conn_close(c, "slow consumer");
@@ -244,6 +270,18 @@ conn_alive(struct conn *c)
 	return c->state != CONN_DEAD && c->state != CONN_CLOSING;
 }
 
+static void
+conn_reading(struct conn *c, int on)
+{
+	if (c->in == NULL || c->reading == on)
+		return;
+	c->reading = (uint8_t)on;
+	if (on)
+		event_add(&c->rev, NULL);
+	else
+		event_del(&c->rev);
+}
+
 void
 conn_set_state(struct conn *c, enum conn_state state)
 {
@@ -251,7 +289,7 @@ conn_set_state(struct conn *c, enum conn_state state)
 		return;
 	c->state = state;
 	if (state == CONN_CLAIMING || state == CONN_JOINING)
-		bufferevent_disable(c->bev, EV_READ);
+		conn_reading(c, 0);
 }
 
 void
@@ -259,7 +297,7 @@ conn_resume(struct conn *c)
 {
 	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
 		return;
-	bufferevent_enable(c->bev, EV_READ);
+	conn_reading(c, 1);
 	conn_process(c);
 }
 
@@ -287,19 +325,10 @@ conn_close(struct conn *c, const char *reason)
 	log_debug("chat connection closed id=%llu reason=\"%s\"",
 	    (unsigned long long)c->id, reason);
 	c->state = CONN_DEAD;
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	conn_reading(c, 0);
+	event_del(&c->wev);
 	TAILQ_INSERT_TAIL(&conn_reapq, c, reap);
 	event_active(conn_reaper, EV_TIMEOUT, 0);
-}
-
-static void
-conn_flushed_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
-	if (c->state == CONN_CLOSING)
-		conn_close(c, "goodbye sent");
 }
 
 void
@@ -309,13 +338,10 @@ conn_finish(struct conn *c)
 		return;
 	c->state = CONN_CLOSING;
 	c->closing_ms = clock_now_ms();
-	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		conn_close(c, "goodbye sent");
-		return;
-	}
-	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	bufferevent_setcb(c->bev, NULL, conn_flushed_cb, NULL, c);
+	conn_reading(c, 0);
+	/* conn_flush closes it once the goodbye is out. */
+	if (!c->is_dirty)
+		conn_flush(c);
 }
 
 static void
@@ -329,14 +355,20 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 	/* hub_gone may close more conns (slow consumers): loop until empty. */
 	while ((c = TAILQ_FIRST(&conn_reapq)) != NULL) {
 		TAILQ_REMOVE(&conn_reapq, c, reap);
+		if (c->is_dirty) {
+			TAILQ_REMOVE(&conn_dirtyq, c, dirty);
+			c->is_dirty = 0;
+		}
 		hub_gone(c);
 		conn_release_held(c, NULL, NULL);
 		TAILQ_REMOVE(&conn_all, c, all);
 		conn_n--;
 		gauge_set(m_conns, (int64_t)conn_n);
 		ipcap_put(c->ip);
-		bufferevent_free(c->bev);
-		c->bev = NULL;
+		close(c->fd);
+		evbuffer_free(c->in);
+		evbuffer_free(c->out);
+		c->in = c->out = NULL;
 		conn_unref(c);
 	}
 }
@@ -491,10 +523,10 @@ conn_process(struct conn *c)
 	const uint8_t	*p;
 
 	/* Re-entered from hub callbacks that resume input: the outer call goes on. */
-	if (c->in_process || c->bev == NULL)
+	if (c->in_process || c->in == NULL)
 		return;
 	c->in_process = 1;
-	in = bufferevent_get_input(c->bev);
+	in = c->in;
 	while (conn_takes_input(c) && evbuffer_get_length(in) > 0) {
 		if (c->state == CONN_DETECT) {
 			p = evbuffer_pullup(in, 1);
@@ -509,26 +541,78 @@ conn_process(struct conn *c)
 }
 
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn *c = arg;
+	struct conn	*c = arg;
+	size_t		 total = 0;
+	int		 n;
 
-	(void)bev;
+	(void)what;
+	while (total < CONN_READ_MAX) {
+		n = evbuffer_read(c->in, fd, CONN_READ_MAX);
+		if (n == 0) {
+			conn_close(c, "end of stream");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			conn_close(c, "socket error");
+			return;
+		}
+		total += (size_t)n;
+	}
 	c->last_rx_ms = clock_now_ms();
 	c->ping_sent_ms = 0;
 	conn_process(c);
 }
 
+/* Write what is queued; arm EV_WRITE only if the socket is full. */
 static void
-conn_event_cb(struct bufferevent *bev, short what, void *arg)
+conn_flush(struct conn *c)
 {
-	struct conn *c = arg;
+	int n;
 
-	(void)bev;
-	if (what & BEV_EVENT_EOF)
-		conn_close(c, "end of stream");
-	else if (what & BEV_EVENT_ERROR)
-		conn_close(c, "socket error");
+	if (c->state == CONN_DEAD || c->out == NULL)
+		return;
+	while (evbuffer_get_length(c->out) > 0) {
+		n = evbuffer_write(c->out, c->fd);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			conn_close(c, "write error");
+			return;
+		}
+	}
+	if (evbuffer_get_length(c->out) > 0)
+		event_add(&c->wev, NULL);
+	else if (c->state == CONN_CLOSING)
+		conn_close(c, "goodbye sent");
+}
+
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_flush(arg);
+}
+
+static void
+conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	while ((c = TAILQ_FIRST(&conn_dirtyq)) != NULL) {
+		TAILQ_REMOVE(&conn_dirtyq, c, dirty);
+		c->is_dirty = 0;
+		/* Already waiting for EV_WRITE: the kernel buffer is full. */
+		if (!event_pending(&c->wev, EV_WRITE, NULL))
+			conn_flush(c);
+	}
 }
 
 /* ---- timers ---- */
@@ -628,18 +712,16 @@ conn_accept(int fd, const struct sockaddr *sa, int socklen)
 	c->since_ms = c->last_rx_ms = clock_now_ms();
 	c->state = CONN_DETECT;
 	flood_init(&c->flood, settings.flood_burst, c->since_ms);
-	c->bev = bufferevent_socket_new(conn_base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		log_warnx("%s: bufferevent_socket_new failed", __func__);
-		evutil_closesocket(fd);
-		ipcap_put(ip);
-		free(c);
-		return -1;
-	}
-	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    settings.frame_max + FRAME_HEADER_LEN + 4);
-	bufferevent_enable(c->bev, EV_READ);
+	c->fd = fd;
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	if (c->in == NULL || c->out == NULL ||
+	    event_assign(&c->rev, conn_base, fd, EV_READ | EV_PERSIST,
+	    conn_read_cb, c) == -1 ||
+	    event_assign(&c->wev, conn_base, fd, EV_WRITE, conn_write_cb,
+	    c) == -1)
+		fatalx("%s: out of memory", __func__);
+	conn_reading(c, 1);
 	TAILQ_INSERT_TAIL(&conn_all, c, all);
 	conn_n++;
 	counter_add(m_accepted, 1);
@@ -671,6 +753,9 @@ conn_init(struct event_base *base)
 
 	conn_base = base;
 	conn_reaper = event_new(base, -1, 0, conn_reap_cb, NULL);
+	/* Lowest priority (2; others have 1): runs after the input burst. */
+	conn_flusher = event_new(base, -1, 0, conn_flush_cb, NULL);
+	event_priority_set(conn_flusher, 2);
 	conn_sweeper = event_new(base, -1, EV_PERSIST, conn_sweep_cb, NULL);
 	event_add(conn_sweeper, &one);
 	m_conns = metrics_gauge("chat_connections", "", "Open connections");
@@ -700,5 +785,6 @@ conn_shutdown(void)
 		conn_close(c, "shutdown");
 	conn_reap_cb(-1, 0, NULL);
 	event_free(conn_sweeper);
+	event_free(conn_flusher);
 	event_free(conn_reaper);
 }

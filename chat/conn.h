@@ -19,11 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/event_struct.h>
+
 #include "flood.h"
 #include "wire.h"
 
 struct event_base;
-struct bufferevent;
+struct evbuffer;
 struct room;
 struct ipcap_slot;
 
@@ -45,7 +47,10 @@ struct conn {
 	TAILQ_ENTRY(conn)	 all;		/* every live conn */
 	TAILQ_ENTRY(conn)	 member;	/* room->members */
 	TAILQ_ENTRY(conn)	 reap;
-	struct bufferevent	*bev;
+	TAILQ_ENTRY(conn)	 dirty;		/* output waiting for the flush */
+	int			 fd;
+	struct evbuffer		*in, *out;	/* NULL once reaped */
+	struct event		 rev, wev;
 	struct ipcap_slot	*ip;
 	char			*name;		/* set from CLAIMING on */
 	char			*pending_name;	/* /nick being claimed */
@@ -64,7 +69,8 @@ struct conn {
 	uint8_t			 features;	/* WIRE_FEAT_* */
 	uint8_t			 in_process;
 	uint8_t			 skipping;	/* dropping an over-long line */
-	uint8_t			 reaping;
+	uint8_t			 is_dirty;
+	uint8_t			 reading;	/* rev is added */
 };
 
 TAILQ_HEAD(conn_list, conn);

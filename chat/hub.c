@@ -96,6 +96,10 @@ hub_announce(struct room *r, struct conn *except, const char *fmt, ...)
 
 	if (r->nlocal == 0)
 		return;
+	/* Big rooms stay readable: no join/leave chatter (docs/chat.md). */
+	if (settings.presence_max != 0 &&
+	    r->nlocal + r->nremote > settings.presence_max)
+		return;
 	va_start(ap, fmt);
 	if (vasprintf(&line, fmt, ap) == -1)
 		fatalx("%s: vasprintf", __func__);

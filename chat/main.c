@@ -7,6 +7,8 @@
  * the cluster link, the RPC thread of the store, and libmicrohttpd's admin
  * thread.  The loop owns the signals.
  */
+#include <sys/resource.h>
+
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -49,6 +51,7 @@ static const char usage[] =
 "  CHAT_PING_INTERVAL    seconds of silence before PING (default 30)\n"
 "  CHAT_PING_TIMEOUT     seconds to answer PING (default 30)\n"
 "  CHAT_HISTORY          messages replayed on join (default 50)\n"
+"  CHAT_PRESENCE_MAX     no join/leave notices in bigger rooms (500)\n"
 "  CHAT_DRAIN_TIMEOUT    seconds to drain on SIGTERM (default 10)\n"
 "  CHAT_RPC_TIMEOUT_MS   back-end calls (default 2000)\n"
 "  CHAT_NAME_TTL         seconds a dead replica keeps names (default 30)\n"
@@ -113,6 +116,19 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 	event_add(sv->drain_ev, &tick);
 }
 
+/* One descriptor per client: take all the hard limit allows. */
+static void
+server_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit NOFILE");
+	}
+}
+
 static unsigned
 server_port(const char *arg)
 {
@@ -131,7 +147,8 @@ server_start(struct server *sv, const char *replica)
 {
 	char err[256];
 
-	if ((sv->base = event_base_new()) == NULL)
+	if ((sv->base = event_base_new()) == NULL ||
+	    event_base_priority_init(sv->base, 3) == -1)
 		fatalx("event_base_new failed");
 	inbox_init(sv->base);
 	conn_init(sv->base);
@@ -184,6 +201,7 @@ main(int argc, char **argv)
 	}
 	log_init("chat-server");
 	signal(SIGPIPE, SIG_IGN);
+	server_raise_nofile();
 	settings_load(server_port(argv[1]));
 	snprintf(replica, sizeof(replica), "%08x%08x", arc4random(),
 	    arc4random());

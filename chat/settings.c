@@ -51,6 +51,8 @@ settings_load(unsigned port)
 	settings.ping_timeout_s = settings_uint("CHAT_PING_TIMEOUT", 30, 1,
 	    86400);
 	settings.history = settings_uint("CHAT_HISTORY", 50, 0, 1000);
+	settings.presence_max = settings_uint("CHAT_PRESENCE_MAX", 500, 0,
+	    10000000);
 	settings.drain_timeout_s = settings_uint("CHAT_DRAIN_TIMEOUT", 10, 0,
 	    25);
 	settings.rpc_timeout_ms = settings_uint("CHAT_RPC_TIMEOUT_MS", 2000,

@@ -25,6 +25,7 @@ struct settings {
 	unsigned	 ping_interval_s;	/* 0: never ping */
 	unsigned	 ping_timeout_s;
 	unsigned	 history;		/* messages replayed; 0: off */
+	unsigned	 presence_max;		/* quiet rooms above; 0: never */
 	unsigned	 drain_timeout_s;
 	unsigned	 rpc_timeout_ms;
 	unsigned	 name_ttl_s;		/* name lease without heartbeat */
