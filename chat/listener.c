@@ -68,7 +68,7 @@ listener_socket(int family, unsigned port)
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t		 len;
-	int			 fd, on = 1;
+	int			 fd, on = 1, saved;
 
 	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
@@ -94,7 +94,9 @@ listener_socket(int family, unsigned port)
 		goto fail;
 	return fd;
 fail:
+	saved = errno;
 	close(fd);
+	errno = saved;
 	return -1;
 }
 
