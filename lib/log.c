@@ -81,6 +81,22 @@ log_vwrite(enum log_level level, const char *errstr, const char *fmt,
 	pthread_mutex_unlock(&log_lock);
 }
 
+/*
+ * The build defines _GNU_SOURCE, which selects glibc's strerror_r: it
+ * returns the message and may leave buf untouched, so buf alone is not it.
+ */
+static const char *
+log_strerror(int err, char *buf, size_t len)
+{
+#if defined(_GNU_SOURCE) && defined(__GLIBC__)
+	return strerror_r(err, buf, len);
+#else
+	if (strerror_r(err, buf, len) != 0)
+		snprintf(buf, len, "error %d", err);
+	return buf;
+#endif
+}
+
 #define LOG_FUNC(name, level)					\
 void								\
 name(const char *fmt, ...)					\
@@ -102,9 +118,9 @@ log_warn(const char *fmt, ...)
 	int	saved = errno;
 	va_list	ap;
 
-	strerror_r(saved, errbuf, sizeof(errbuf));
 	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_WARN, errbuf, fmt, ap);
+	log_vwrite(LOG_LEVEL_WARN, log_strerror(saved, errbuf, sizeof(errbuf)),
+	    fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -125,10 +141,11 @@ fatal(const char *fmt, ...)
 {
 	char	errbuf[128];
 	va_list	ap;
+	int	saved = errno;
 
-	strerror_r(errno, errbuf, sizeof(errbuf));
 	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_WARN, errbuf, fmt, ap);
+	log_vwrite(LOG_LEVEL_WARN, log_strerror(saved, errbuf, sizeof(errbuf)),
+	    fmt, ap);
 	va_end(ap);
 	exit(1);
 }
