@@ -723,7 +723,7 @@ hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
 {
 	struct room	*r = room_find(room);
 	struct out	 o = { .type = "CHAT" };
-	char		*line;
+	char		*line, *safe, *safe_from;
 	int		 gap;
 
 	if (r == NULL || r->nlocal == 0)
@@ -732,6 +732,12 @@ hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
 		return;
 	if (gap)
 		log_warnx("chat messages lost room=%s origin=%s", room, origin);
+	/* Replicas escape what they send; escaping again costs little and
+	 * keeps a rogue publisher on the broker from reaching terminals. */
+	safe_from = text_escape(from, strlen(from), NULL);
+	safe = text_escape(content, strlen(content), NULL);
+	from = safe_from;
+	content = safe;
 	line = xasprintf("%s: %s", from, content);
 	o.content = line;
 	o.room = r->name;
@@ -742,6 +748,8 @@ hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
 	hub_broadcast(r, NULL, &o);
 	out_free(&o);
 	free(line);
+	free(safe);
+	free(safe_from);
 }
 
 static void

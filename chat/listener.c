@@ -109,6 +109,9 @@ listener_start(struct event_base *base, unsigned port)
 	listener_pause_ev = evtimer_new(base, listener_resume_cb, NULL);
 	for (i = 0; i < 2; i++) {
 		if ((fd = listener_socket(families[i], port)) == -1) {
+			/* A family the host lacks is fine; a busy port is not. */
+			if (errno == EADDRINUSE || errno == EACCES)
+				return -1;
 			log_warn("chat cannot listen family=%s port=%u",
 			    families[i] == AF_INET6 ? "ipv6" : "ipv4", port);
 			continue;

@@ -4,7 +4,10 @@
 
 struct event_base;
 
-/* Listen on [::]:port (IPv6 only) and 0.0.0.0:port; -1 when neither. */
+/*
+ * Listen on [::]:port (IPv6 only) and 0.0.0.0:port.  -1 (errno set) when
+ * the port is taken, or when neither family is available.
+ */
 int	listener_start(struct event_base *, unsigned port);
 /* Stop accepting (drain); safe to call twice. */
 void	listener_stop(void);

@@ -158,7 +158,7 @@ server_start(struct server *sv, const char *replica)
 	    sizeof(err)) == -1)
 		fatalx("config invalid: %s", err);
 	if (listener_start(sv->base, settings.port) == -1)
-		fatalx("cannot listen on port %u", settings.port);
+		fatal("cannot listen on port %u", settings.port);
 	if ((sv->admin = admin_http_start(settings.admin_port, server_ready,
 	    NULL, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
