@@ -170,8 +170,10 @@ static void
 send_hello(struct bconn *c)
 {
 	char	json[128];
+	/* Unique per run: the cluster may still know the last run's names. */
 	int	n = snprintf(json, sizeof(json),
-		    "{\"type\": \"HELLO\", \"name\": \"b%d\"}", c->id);
+		    "{\"type\": \"HELLO\", \"name\": \"b%x_%d\"}",
+		    (unsigned)getpid() & 0xffff, c->id);
 
 	frame_out(c, json, (size_t)n);
 	c->state = B_LOGIN;
