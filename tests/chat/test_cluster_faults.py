@@ -102,8 +102,15 @@ class Faults(unittest.TestCase):
 
     def test_clean_stop_frees_names_at_once(self):
         a, b = self.replicas(2)
-        self.login(b, "dave_f3")
-        b.stop()
+        erin = self.login(a, "erin_f3", "f3")
+        self.login(b, "dave_f3", "f3")
+        wait_users(erin, {"erin_f3", "dave_f3"})
+        drain(erin)
+        start = time.monotonic()
+        self.assertEqual(b.stop(), 0)
+        # The drain announces the leave at once, not after the 10 s expiry.
+        erin.expect_content("SERVER: dave_f3 left the chat", timeout=5)
+        self.assertLess(time.monotonic() - start, 10)
         c = a.client()
         self.addCleanup(c.close)
         welcome, _ = c.login("dave_f3")
