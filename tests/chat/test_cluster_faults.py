@@ -116,6 +116,34 @@ class Faults(unittest.TestCase):
         welcome, _ = c.login("dave_f3")
         self.assertEqual(welcome["type"], "WELCOME")
 
+    def test_history_survives_back_end_outage(self):
+        (a,) = self.replicas(1)
+        writer = self.login(a, "writer_f4", "f4")
+        for be in self.backends:
+            be.stop()
+        try:
+            for i in range(5):
+                writer.chat(f"during outage {i}")
+            time.sleep(1.0)
+        finally:
+            for be in self.backends:
+                be.start()
+                be.wait_http(be.admin_port)
+
+        def replayed():
+            c = a.client()
+            try:
+                c.login(f"reader_f4_{time.monotonic_ns()}", ["meta"])
+                c.chat("/join f4")
+                got = [m["content"] for m in drain(c, 0.5) if m.get("history")]
+            finally:
+                c.close()
+            return got if got[-5:] == [f"writer_f4: during outage {i}"
+                                       for i in range(5)] else None
+        # Batches that failed are retried: the outage loses nothing.
+        wait_for(replayed, 30, "history to include the outage's messages",
+                 interval=0.5)
+
 
 if __name__ == "__main__":
     unittest.main()
