@@ -32,24 +32,25 @@
 #define CHAT_KEEP		1000	/* messages kept per room */
 
 /*
- * Renew the owner and take the name unless a live other owner holds it.
- * (The owner's renewal is not visible to the claim's WHERE in the same
- * statement, hence the owner = owner test.)
+ * Take the name unless another owner holds a live lease on it.  The lease
+ * lives on the name's own row: ON CONFLICT evaluates the WHERE against the
+ * latest committed version of that row, so of two replicas racing for one
+ * name exactly one wins.  (A check against another table would use the
+ * statement's older snapshot and let both win.)  The same owner may take
+ * its own name again: its local name table already decided, and this makes
+ * a redelivered claim succeed.
  */
 static const struct db_query q_claim = {
 	"chat_claim",
-	"WITH hb AS (INSERT INTO chat_replicas (owner, expires_at) "
-	"VALUES ($1, now() + make_interval(secs => $4::int)) "
-	"ON CONFLICT (owner) DO UPDATE SET expires_at = EXCLUDED.expires_at), "
-	"claim AS (INSERT INTO chat_names AS n (name_key, name, owner, token) "
-	"VALUES (translate($3, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
-	"'abcdefghijklmnopqrstuvwxyz'), $3, $1, $2) "
+	"INSERT INTO chat_names AS n (name_key, name, owner, token, "
+	"lease_until) VALUES (translate($3, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+	"'abcdefghijklmnopqrstuvwxyz'), $3, $1, $2, "
+	"now() + make_interval(secs => $4::int)) "
 	"ON CONFLICT (name_key) DO UPDATE SET name = EXCLUDED.name, "
-	"owner = EXCLUDED.owner, token = EXCLUDED.token, claimed_at = now() "
-	"WHERE n.owner = EXCLUDED.owner OR NOT EXISTS (SELECT 1 FROM "
-	"chat_replicas r WHERE r.owner = n.owner AND r.expires_at > now()) "
-	"RETURNING 1) "
-	"SELECT EXISTS (SELECT 1 FROM claim)",
+	"owner = EXCLUDED.owner, token = EXCLUDED.token, claimed_at = now(), "
+	"lease_until = EXCLUDED.lease_until "
+	"WHERE n.owner = EXCLUDED.owner OR n.lease_until < now() "
+	"RETURNING 1",
 	4, DB_WRITE
 };
 
@@ -63,16 +64,14 @@ static const struct db_query q_release = {
 
 static const struct db_query q_heartbeat = {
 	"chat_heartbeat",
-	"INSERT INTO chat_replicas (owner, expires_at) "
-	"VALUES ($1, now() + make_interval(secs => $2::int)) "
-	"ON CONFLICT (owner) DO UPDATE SET expires_at = EXCLUDED.expires_at",
+	"UPDATE chat_names SET lease_until = now() + "
+	"make_interval(secs => $2::int) WHERE owner = $1",
 	2, DB_WRITE
 };
 
 static const struct db_query q_retire = {
 	"chat_retire",
-	"WITH names AS (DELETE FROM chat_names WHERE owner = $1) "
-	"DELETE FROM chat_replicas WHERE owner = $1",
+	"DELETE FROM chat_names WHERE owner = $1",
 	1, DB_WRITE
 };
 
@@ -174,7 +173,7 @@ action_chat_claim(struct db *db, json_t *data)
 	params[3] = ttlbuf;
 	if ((res = db_exec(db, &q_claim, params, err, sizeof(err))) == NULL)
 		return jsonx_failure(err);
-	ok = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	ok = PQntuples(res) == 1;
 	PQclear(res);
 	if (!ok)
 		return json_pack("{sbsssb}", "success", 0, "message",

@@ -1,21 +1,18 @@
 -- Chat (docs/chat.md): name leases across chat-server replicas and room
 -- history.  Written only by the back end's CHAT_* actions.
 
--- One row per live chat-server replica; its names are valid while
--- expires_at is in the future (renewed by CHAT_HEARTBEAT).
-CREATE TABLE chat_replicas (
-    owner       text PRIMARY KEY CHECK (length(owner) BETWEEN 1 AND 64),
-    expires_at  timestamptz NOT NULL
-);
-
--- name_key is the name with ASCII letters in lower case: names are unique
--- case-insensitively.  token identifies the connection holding it.
+-- Name leases.  name_key is the name with ASCII letters in lower case:
+-- names are unique case-insensitively.  owner is the chat-server replica,
+-- token the connection holding it.  The lease is valid while lease_until is
+-- in the future; the owner's CHAT_HEARTBEAT renews all its names, so a
+-- crashed replica's names free themselves after CHAT_NAME_TTL.
 CREATE TABLE chat_names (
     name_key    text PRIMARY KEY CHECK (length(name_key) BETWEEN 1 AND 128),
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 128),
     owner       text NOT NULL,
     token       text NOT NULL,
-    claimed_at  timestamptz NOT NULL DEFAULT now()
+    claimed_at  timestamptz NOT NULL DEFAULT now(),
+    lease_until timestamptz NOT NULL
 );
 CREATE INDEX chat_names_owner ON chat_names (owner);
 

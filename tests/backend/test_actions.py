@@ -66,6 +66,16 @@ class BackendActions(unittest.TestCase):
         self.assertEqual(sum(r["success"] for r in replies), 1, replies)
         self.assertEqual(self._count(e), 1)
 
+    def test_chat_name_claims_race_one_winner(self):
+        """Fresh chat replicas racing for one name (CHAT_CLAIM): one lease."""
+        for attempt in range(20):
+            name = f"racer{uuid.uuid4().hex[:8]}"
+            cids = [self.rpc.send("CHAT_CLAIM", {"owner": uuid.uuid4().hex, "token": f"t{i}",
+                                                 "name": name, "ttl_s": 30})
+                    for i in range(6)]
+            replies = self.rpc.wait(cids)
+            self.assertEqual(sum(r["success"] for r in replies), 1, replies)
+
     def _count(self, e):
         import psycopg2
         with psycopg2.connect(self.services.database_url) as conn, conn.cursor() as cur:
