@@ -9,7 +9,8 @@ struct flood {
 	uint32_t	last_ms;	/* low 32 bits of the clock */
 };
 
-/* rate messages per second, burst at most; rate 0 means unlimited. */
+/* rate messages per second, burst at most; a rate or burst of 0 means
+ * unlimited. */
 void	flood_init(struct flood *, unsigned burst, uint64_t now_ms);
 /* 0 when one more message may pass now (and takes a token), else -1. */
 int	flood_take(struct flood *, unsigned rate, unsigned burst,

@@ -42,7 +42,7 @@ static const char usage[] =
 "  CHAT_MAX_CONN         connections in all (default 100000)\n"
 "  CHAT_MAX_CONN_PER_IP  connections per address (default 32)\n"
 "  CHAT_FLOOD_RATE       messages/s per client (default 5)\n"
-"  CHAT_FLOOD_BURST      messages at once (default 20)\n"
+"  CHAT_FLOOD_BURST      messages at once (default 20, 0 = unlimited)\n"
 "  CHAT_SENDQ_MAX        bytes queued per client (default 262144)\n"
 "  CHAT_FRAME_MAX        bytes per frame or line (default 65536)\n"
 "  CHAT_CONTENT_MAX      bytes per message (default 4096)\n"

@@ -34,7 +34,7 @@ settings_load(unsigned port)
 	settings.max_conn_per_ip = settings_uint("CHAT_MAX_CONN_PER_IP", 32, 0,
 	    10000000);
 	settings.flood_rate = settings_uint("CHAT_FLOOD_RATE", 5, 0, 1000000);
-	settings.flood_burst = settings_uint("CHAT_FLOOD_BURST", 20, 1,
+	settings.flood_burst = settings_uint("CHAT_FLOOD_BURST", 20, 0,
 	    1000000);
 	settings.sendq_max = settings_uint("CHAT_SENDQ_MAX", 262144, 0,
 	    1L << 30);

@@ -209,6 +209,10 @@ test_flood(void)
 	CHECK(flood_take(&f, 2, 3, 1400) == -1);	/* 0.8 token */
 	CHECK(flood_take(&f, 2, 3, 1500) == 0);		/* 1.0 token */
 	CHECK(flood_take(&f, 0, 3, 1500) == 0);		/* unlimited */
+	flood_init(&f, 0, 1000);			/* burst 0: unlimited */
+	for (i = 0, passed = 0; i < 100; i++)
+		passed += flood_take(&f, 2, 0, 1000) == 0;
+	CHECK(passed == 100);
 	flood_init(&f, 3, 0xfffffff0u);			/* clock wraps */
 	CHECK(flood_take(&f, 1, 3, 0x100000010ull) == 0);
 }
