@@ -51,10 +51,19 @@ for _sig in (signal.SIGTERM, signal.SIGHUP):
 
 
 def free_port():
-    """A TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port free on 127.0.0.1 right now, below Linux's ephemeral range
+    (32768+), so outgoing connections of other processes cannot take it
+    between this call and the daemon's bind."""
+    import random
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def wait_for(predicate, timeout, what, interval=0.05):
