@@ -7,8 +7,10 @@
  *       a window of --window messages per sender, acknowledged by an
  *       observer client, allows: saturation).  Every receiver times every
  *       delivery (the send time travels in the message).
- *   chat-bench idle --port P --clients N [--pid PID]
- *       N clients log in and stay silent; prints the server's RSS growth.
+ *   chat-bench idle --port P --clients N [--pid PID] [--hold S]
+ *       N clients log in and stay silent; prints the server's RSS growth,
+ *       then keeps them connected S seconds (so several load processes,
+ *       each under the 20,000-descriptor limit, overlap).
  *   chat-bench cross --port P --port2 P2 --rate R
  *       fan-out where senders are on P and receivers on P2 (replicas).
  *
@@ -61,9 +63,10 @@ static struct {
 	const char	*host;
 	int		 port, port2;
 	int		 clients, senders, window, size, duration, srcips;
+	int		 hold;	/* idle: seconds to keep the connections after */
 	double		 rate;
 	int		 pid;
-} opt = { "127.0.0.1", 0, 0, 100, 4, 64, 64, 5, 1, 0, 0 };
+} opt = { "127.0.0.1", 0, 0, 100, 4, 64, 64, 5, 1, 0, 0, 0 };
 
 static uint64_t
 now_us(void)
@@ -442,7 +445,7 @@ usage(void)
 	fprintf(stderr, "usage: chat-bench fanout|idle|cross --port P "
 	    "[--port2 P2] [--clients N] [--senders S] [--rate R] "
 	    "[--window W] [--size B] [--duration S] [--srcips K] "
-	    "[--pid PID]\n");
+	    "[--pid PID] [--hold S]\n");
 	exit(2);
 }
 
@@ -459,6 +462,7 @@ main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "size", required_argument, NULL, 'b' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "hold", required_argument, NULL, 'H' },
 		{ "srcips", required_argument, NULL, 'i' },
 		{ "pid", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 }
@@ -482,6 +486,7 @@ main(int argc, char **argv)
 		case 'w': opt.window = atoi(optarg); break;
 		case 'b': opt.size = atoi(optarg); break;
 		case 'd': opt.duration = atoi(optarg); break;
+		case 'H': opt.hold = atoi(optarg); break;
 		case 'i': opt.srcips = atoi(optarg); break;
 		case 'x': opt.pid = atoi(optarg); break;
 		default: usage();
@@ -513,6 +518,9 @@ main(int argc, char **argv)
 		    "server_rss_after_kb=%ld rss_per_conn_bytes=%.0f\n",
 		    nconns, rss0, rss1, rss0 > 0 && rss1 > 0 ?
 		    (double)(rss1 - rss0) * 1024 / nconns : -1.0);
+		fflush(stdout);
+		if (opt.hold > 0)
+			settle(opt.hold * 1000);
 		return 0;
 	}
 	nsenders = opt.senders;
