@@ -105,6 +105,16 @@ class TextClient:
         self.sock.close()
 
 
+def drain(client, seconds=0.3):
+    """Read whatever arrives within seconds."""
+    got = []
+    try:
+        while True:
+            got.append(client.recv(seconds))
+    except TimeoutError:
+        return got
+
+
 def wait_users(client, expected, timeout=10):
     """Poll /who until the room lists exactly the expected set of users."""
     def ok():

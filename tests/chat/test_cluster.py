@@ -5,18 +5,8 @@ history through the back end (SPEC §2.4)."""
 import time
 import unittest
 
-from chat_harness import ChatServer, wait_users
+from chat_harness import ChatServer, drain, wait_users
 from parley_harness import backend, shared_services, wait_for
-
-
-def drain(client, seconds=0.3):
-    """Read whatever arrives within seconds."""
-    got = []
-    try:
-        while True:
-            got.append(client.recv(seconds))
-    except TimeoutError:
-        return got
 
 
 class Cluster(unittest.TestCase):

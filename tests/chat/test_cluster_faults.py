@@ -6,17 +6,8 @@ a replica killed (its users leave, its names free up after the lease)."""
 import time
 import unittest
 
-from chat_harness import ChatServer, wait_users
+from chat_harness import ChatServer, drain, wait_users
 from parley_harness import backend, private_services, wait_for
-
-
-def drain(client, seconds=0.3):
-    got = []
-    try:
-        while True:
-            got.append(client.recv(seconds))
-    except TimeoutError:
-        return got
 
 
 class Faults(unittest.TestCase):
