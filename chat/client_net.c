@@ -101,24 +101,29 @@ client_net_reset(struct client_net *n)
 	n->state = CLIENT_NET_IDLE;
 }
 
+/* End the attempt or link and report it; reason may live in what the
+ * reset frees, so it is copied first. */
 static void
-client_net_fail(struct client_net *n, const char *reason)
+client_net_end(struct client_net *n, const char *reason,
+    void (*report)(void *, const char *))
 {
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "%s", reason);
 	client_net_reset(n);
-	n->cb->failed(n->arg, msg);
+	report(n->arg, msg);
+}
+
+static void
+client_net_fail(struct client_net *n, const char *reason)
+{
+	client_net_end(n, reason, n->cb->failed);
 }
 
 static void
 client_net_lost(struct client_net *n, const char *reason)
 {
-	char msg[256];
-
-	snprintf(msg, sizeof(msg), "%s", reason);
-	client_net_reset(n);
-	n->cb->closed(n->arg, msg);
+	client_net_end(n, reason, n->cb->closed);
 }
 
 /* Split the input into frames; stop if a callback closed the link. */

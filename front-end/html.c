@@ -227,44 +227,61 @@ html_form_error(struct html *h, const struct html_form *f)
 	html_put(h, "</div>");
 }
 
-char *
-html_login(const struct page *p, const struct html_form *f)
+/* What differs between the log-in and the register form. */
+struct html_account_form {
+	const char	*intro;		/* card heading and sub-line */
+	const char	*action;
+	int		 new_password;
+	const char	*outro;		/* button and the switch link */
+};
+
+static const struct html_account_form html_login_form = {
+	"<section class=\"card narrow\"><h1>Log in</h1>"
+	"<p class=\"sub\">Welcome back. Enter your email and password.</p>",
+	"/login", 0,
+	"<button class=\"btn btn-wide\" type=\"submit\">Log in"
+	"</button></form><p class=\"switch\">New here? "
+	"<a href=\"/register\">Create an account</a></p></section>\n"
+};
+
+static const struct html_account_form html_register_form = {
+	"<section class=\"card narrow\"><h1>Create an account"
+	"</h1><p class=\"sub\">It takes an email address and a password.</p>",
+	"/register", 1,
+	"<button class=\"btn btn-wide\" type=\"submit\">Create "
+	"account</button></form><p class=\"switch\">Already have an "
+	"account? <a href=\"/login\">Log in</a></p></section>\n"
+};
+
+static char *
+html_account(const struct page *p, const struct html_form *f,
+    const struct html_account_form *a)
 {
 	struct html h;
 
 	html_open(&h, p);
-	html_put(&h, "<section class=\"card narrow\"><h1>Log in</h1>"
-	    "<p class=\"sub\">Welcome back. Enter your email and password."
-	    "</p>");
+	html_put(&h, a->intro);
 	html_form_error(&h, f);
-	html_put(&h, "<form method=\"post\" action=\"/login\" novalidate>");
+	html_put(&h, "<form method=\"post\" action=\"");
+	html_put(&h, a->action);
+	html_put(&h, "\" novalidate>");
 	html_csrf(&h, p);
 	html_field_email(&h, f);
-	html_field_password(&h, f, 0);
-	html_put(&h, "<button class=\"btn btn-wide\" type=\"submit\">Log in"
-	    "</button></form><p class=\"switch\">New here? "
-	    "<a href=\"/register\">Create an account</a></p></section>\n");
+	html_field_password(&h, f, a->new_password);
+	html_put(&h, a->outro);
 	return html_close(&h);
+}
+
+char *
+html_login(const struct page *p, const struct html_form *f)
+{
+	return html_account(p, f, &html_login_form);
 }
 
 char *
 html_register(const struct page *p, const struct html_form *f)
 {
-	struct html h;
-
-	html_open(&h, p);
-	html_put(&h, "<section class=\"card narrow\"><h1>Create an account"
-	    "</h1><p class=\"sub\">It takes an email address and a password."
-	    "</p>");
-	html_form_error(&h, f);
-	html_put(&h, "<form method=\"post\" action=\"/register\" novalidate>");
-	html_csrf(&h, p);
-	html_field_email(&h, f);
-	html_field_password(&h, f, 1);
-	html_put(&h, "<button class=\"btn btn-wide\" type=\"submit\">Create "
-	    "account</button></form><p class=\"switch\">Already have an "
-	    "account? <a href=\"/login\">Log in</a></p></section>\n");
-	return html_close(&h);
+	return html_account(p, f, &html_register_form);
 }
 
 char *
