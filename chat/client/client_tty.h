@@ -1,5 +1,5 @@
 /*
- * client_tty.h — the interactive terminal: an input line (chat/lineedit.h)
+ * client_tty.h — the interactive terminal: an input line (lineedit.h)
  * that stays at the bottom while messages are printed above it.
  */
 #ifndef PARLEY_CLIENT_TTY_H

@@ -3,7 +3,7 @@
  * terminal become keys (lineedit_keys_feed), keys edit a buffer with
  * history (lineedit_key), and the buffer is drawn into a string
  * (lineedit_render).  No I/O here, so all of it is unit-tested without a
- * terminal; chat/client_ui.c does the reading and writing.
+ * terminal; chat/client/client_ui.c does the reading and writing.
  *
  * The buffer is UTF-8.  The cursor moves by character (a base character
  * with its combining marks) and the line scrolls horizontally when it is
