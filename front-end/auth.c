@@ -8,6 +8,7 @@
  * no account), one failure record — so status, page and time match.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -32,6 +33,30 @@ enum login_step {
 };
 enum logout_step { LOGOUT_START, LOGOUT_DELETED };
 
+/* A log-in's or registration's working state, kept off struct req. */
+struct auth_state {
+	char	 email[ACCOUNT_EMAIL_MAX + 1];
+	char	 account[SESSION_HASH_HEX + 1];
+	char	*hash;
+	char	 new_sid[SESSION_ID_LEN + 1];
+};
+
+static void
+auth_state_free(void *arg)
+{
+	struct auth_state *a = arg;
+
+	free(a->hash);
+	sodium_memzero(a, sizeof(*a));
+	free(a);
+}
+
+static struct auth_state *
+auth_state(struct req *req)
+{
+	return http_state(req, sizeof(struct auth_state), auth_state_free);
+}
+
 static int
 auth_succeeded(struct req *req)
 {
@@ -54,24 +79,25 @@ auth_form_page(struct req *req, unsigned status, const struct html_form *f,
 
 /* --- sessions ----------------------------------------------------------- */
 
-/* A new session for req->email; the old one, if any, is ended with it. */
+/* A new session for the user; the old one, if any, is ended with it. */
 static enum step
 auth_session_create(struct req *req, int next_step, int reset_failures)
 {
+	struct auth_state	*a = auth_state(req);
 	struct fe_config	*cfg = &req->fe->cfg;
 	char			 id_hash[SESSION_HASH_HEX + 1];
 	json_t			*data;
 
-	session_new_id(req->new_sid);
-	session_id_hash(req->new_sid, id_hash);
+	session_new_id(a->new_sid);
+	session_id_hash(a->new_sid, id_hash);
 	data = json_pack("{sssssIsI}", "id_hash", id_hash, "email",
-	    req->email, "idle_s", (json_int_t)cfg->session_idle_s,
+	    a->email, "idle_s", (json_int_t)cfg->session_idle_s,
 	    "absolute_s", (json_int_t)cfg->session_absolute_s);
 	if (req->sid_hash[0] != '\0')
 		json_object_set_new(data, "old_id_hash",
 		    json_string(req->sid_hash));
 	if (reset_failures)
-		json_object_set_new(data, "account", json_string(req->account));
+		json_object_set_new(data, "account", json_string(a->account));
 	req->step = next_step;
 	return http_rpc(req, "SESSION_CREATE", data);
 }
@@ -80,12 +106,13 @@ auth_session_create(struct req *req, int next_step, int reset_failures)
 static enum step
 auth_session_created(struct req *req)
 {
-	int secure = req->fe->cfg.cookie_secure;
+	struct auth_state	*a = auth_state(req);
+	int			 secure = req->fe->cfg.cookie_secure;
 
 	if (!auth_succeeded(req))
 		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	http_cookie(req, session_set_cookie(session_cookie_name(secure),
-	    req->new_sid, secure));
+	    a->new_sid, secure));
 	session_csrf_new(req->csrf_cookie);
 	http_cookie(req, session_set_cookie(session_csrf_cookie_name(secure),
 	    req->csrf_cookie, secure));
@@ -97,13 +124,14 @@ auth_session_created(struct req *req)
 static enum step
 auth_register_start(struct req *req)
 {
+	struct auth_state	*a = auth_state(req);
 	struct html_form	 f = { 0 };
 	const char		*pw = form_get(&req->form, "password");
 	enum account_verdict	 ev, pv;
 
 	f.email = form_get(&req->form, "email");
-	ev = account_email(f.email, req->email, sizeof(req->email));
-	pv = account_password(pw, ev == ACCOUNT_OK ? req->email : NULL);
+	ev = account_email(f.email, a->email, sizeof(a->email));
+	pv = account_password(pw, ev == ACCOUNT_OK ? a->email : NULL);
 	if (ev != ACCOUNT_OK || pv != ACCOUNT_OK) {
 		f.email_error = ev != ACCOUNT_OK ? account_message(ev) : NULL;
 		f.password_error = pv != ACCOUNT_OK ? account_message(pv) :
@@ -122,16 +150,19 @@ auth_register_start(struct req *req)
 static enum step
 auth_register_store(struct req *req)
 {
+	struct auth_state *a = auth_state(req);
+
 	if (!req->job.ok)
 		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	req->step = REG_STORED;
 	return http_rpc(req, "REGISTER", json_pack("{ssss}", "email",
-	    req->email, "hash", req->job.out));
+	    a->email, "hash", req->job.out));
 }
 
 static enum step
 auth_register_stored(struct req *req)
 {
+	struct auth_state	*a = auth_state(req);
 	struct html_form	 f = { 0 };
 	json_t			*reply = http_reply(req);
 	const char		*msg;
@@ -144,14 +175,14 @@ auth_register_stored(struct req *req)
 		if (msg == NULL || strcmp(msg, AUTH_EXISTS) != 0)
 			return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 		log_info("auth register refused reason=exists ip=%s", req->ip);
-		f.email = req->email;
+		f.email = a->email;
 		f.email_error = "An account with this email address already "
 		    "exists. Log in instead, or use another address.";
 		f.form_error = "This email address is already registered.";
 		return auth_form_page(req, MHD_HTTP_CONFLICT, &f, 1);
 	}
 	counter_add(req->fe->registrations, 1);
-	log_info("auth register ok user=%s ip=%s", req->email, req->ip);
+	log_info("auth register ok user=%s ip=%s", a->email, req->ip);
 	return auth_session_create(req, REG_SESSION, 0);
 }
 
@@ -186,13 +217,14 @@ auth_login_refused(struct req *req, unsigned status, const char *message)
 static enum step
 auth_login_start(struct req *req)
 {
+	struct auth_state	*a = auth_state(req);
 	struct fe_config	*cfg = &req->fe->cfg;
 	struct html_form	 f = { 0 };
 	const char		*pw = form_get(&req->form, "password");
 	enum account_verdict	 ev;
 
 	f.email = form_get(&req->form, "email");
-	ev = account_email(f.email, req->email, sizeof(req->email));
+	ev = account_email(f.email, a->email, sizeof(a->email));
 	if (ev == ACCOUNT_EMAIL_MISSING || pw == NULL || *pw == '\0') {
 		f.email_error = ev == ACCOUNT_EMAIL_MISSING ?
 		    account_message(ev) : NULL;
@@ -206,10 +238,10 @@ auth_login_start(struct req *req)
 		return auth_login_refused(req, MHD_HTTP_UNAUTHORIZED,
 		    AUTH_LOGIN_FAILED);
 	}
-	session_account_key(&req->fe->keys, req->email, req->account);
+	session_account_key(&req->fe->keys, a->email, a->account);
 	req->step = LOGIN_PREPARED;
 	return http_rpc(req, "LOGIN_PREPARE", json_pack(
-	    "{sssssssIsIsIsI}", "email", req->email, "account", req->account,
+	    "{sssssssIsIsIsI}", "email", a->email, "account", a->account,
 	    "client", req->ip,
 	    "account_max", (json_int_t)cfg->login_account_max,
 	    "account_window_s", (json_int_t)cfg->login_account_window_s,
@@ -220,12 +252,13 @@ auth_login_start(struct req *req)
 static enum step
 auth_login_throttled(struct req *req, json_int_t retry_after)
 {
+	struct auth_state *a = auth_state(req);
 	char msg[200];
 	long minutes = (long)(retry_after + 59) / 60;
 
 	counter_add(req->fe->logins_throttled, 1);
 	log_info("auth login throttled account=%.12s ip=%s retry_after_s=%lld",
-	    req->account, req->ip, (long long)retry_after);
+	    a->account, req->ip, (long long)retry_after);
 	snprintf(msg, sizeof(msg), "Too many failed log-in attempts. For "
 	    "your security, logging in is paused: try again in %ld minute%s.",
 	    minutes, minutes == 1 ? "" : "s");
@@ -236,6 +269,7 @@ auth_login_throttled(struct req *req, json_int_t retry_after)
 static enum step
 auth_login_prepared(struct req *req)
 {
+	struct auth_state	*a = auth_state(req);
 	json_t		*hash;
 	json_int_t	 retry_after;
 
@@ -246,11 +280,11 @@ auth_login_prepared(struct req *req)
 	if (retry_after > 0)
 		return auth_login_throttled(req, retry_after);
 	hash = json_object_get(req->reply, "hash");
-	req->hash = json_is_string(hash) ? xstrdup(json_string_value(hash)) :
+	a->hash = json_is_string(hash) ? xstrdup(json_string_value(hash)) :
 	    NULL;
 	req->job.op = HASHER_VERIFY;
 	req->job.password = form_get(&req->form, "password");
-	req->job.hash = req->hash != NULL ? req->hash :
+	req->job.hash = a->hash != NULL ? a->hash :
 	    hasher_dummy(req->fe->hasher);
 	req->step = LOGIN_VERIFIED;
 	return http_hash(req);
@@ -259,10 +293,11 @@ auth_login_prepared(struct req *req)
 static enum step
 auth_login_verified(struct req *req)
 {
+	struct auth_state	*a = auth_state(req);
 	unsigned char	id[16];
 	char		attempt[33];
 
-	if (req->job.ok && req->hash != NULL) {
+	if (req->job.ok && a->hash != NULL) {
 		if (!req->job.needs_rehash)
 			return auth_session_create(req, LOGIN_SESSION, 1);
 		req->job.op = HASHER_HASH;
@@ -274,17 +309,19 @@ auth_login_verified(struct req *req)
 	sodium_bin2hex(attempt, sizeof(attempt), id, sizeof(id));
 	req->step = LOGIN_FAILURE_SAVED;
 	return http_rpc(req, "LOGIN_FAILED", json_pack("{ssssss}",
-	    "attempt_id", attempt, "account", req->account, "client", req->ip));
+	    "attempt_id", attempt, "account", a->account, "client", req->ip));
 }
 
 static enum step
 auth_login_failure_saved(struct req *req)
 {
+	struct auth_state *a = auth_state(req);
+
 	if (!auth_succeeded(req))
 		log_warnx("auth login failure not recorded account=%.12s",
-		    req->account);
+		    a->account);
 	counter_add(req->fe->logins_failed, 1);
-	log_info("auth login failed account=%.12s ip=%s", req->account,
+	log_info("auth login failed account=%.12s ip=%s", a->account,
 	    req->ip);
 	return auth_login_refused(req, MHD_HTTP_UNAUTHORIZED,
 	    AUTH_LOGIN_FAILED);
@@ -293,32 +330,37 @@ auth_login_failure_saved(struct req *req)
 static enum step
 auth_login_rehashed(struct req *req)
 {
+	struct auth_state *a = auth_state(req);
+
 	if (!req->job.ok)
 		return auth_session_create(req, LOGIN_SESSION, 1);
 	req->step = LOGIN_HASH_SAVED;
 	return http_rpc(req, "SETHASH", json_pack("{ssssss}", "email",
-	    req->email, "old_hash", req->hash, "hash", req->job.out));
+	    a->email, "old_hash", a->hash, "hash", req->job.out));
 }
 
 static enum step
 auth_login_hash_saved(struct req *req)
 {
+	struct auth_state *a = auth_state(req);
+
 	sodium_memzero(req->job.out, sizeof(req->job.out));
 	if (auth_succeeded(req))
-		log_info("auth rehash user=%s", req->email);
+		log_info("auth rehash user=%s", a->email);
 	else
-		log_warnx("auth rehash not saved user=%s", req->email);
+		log_warnx("auth rehash not saved user=%s", a->email);
 	return auth_session_create(req, LOGIN_SESSION, 1);
 }
 
 static enum step
 auth_login_done(struct req *req)
 {
+	struct auth_state *a = auth_state(req);
 	enum step s = auth_session_created(req);
 
 	if (req->resp.status == MHD_HTTP_SEE_OTHER) {
 		counter_add(req->fe->logins_ok, 1);
-		log_info("auth login ok user=%s ip=%s", req->email, req->ip);
+		log_info("auth login ok user=%s ip=%s", a->email, req->ip);
 	}
 	return s;
 }

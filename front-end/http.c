@@ -14,13 +14,11 @@
 
 #include <sodium.h>
 
-#include "auth.h"
 #include "clock.h"
 #include "frontend.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
-#include "site.h"
 #include "xmalloc.h"
 
 #define HTTP_CONN_MEMORY	32768	/* per connection: headers + buffer */
@@ -29,24 +27,9 @@ struct http {
 	struct MHD_Daemon	*daemon;
 	struct frontend		*fe;
 	atomic_int		 inflight;	/* struct req alive */
+	struct http_site	 site;
 };
 
-static const struct route http_routes[] = {
-	{ "GET",  "/",			site_home,	ROUTE_SESSION | ROUTE_PAGE },
-	{ "GET",  "/secret",		site_secret,	ROUTE_SESSION | ROUTE_PAGE },
-	{ "GET",  "/login",		site_login_form, ROUTE_SESSION | ROUTE_PAGE },
-	{ "POST", "/login",		auth_login,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
-	{ "GET",  "/register",		site_register_form, ROUTE_SESSION | ROUTE_PAGE },
-	{ "POST", "/register",		auth_register,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
-	{ "POST", "/logout",		auth_logout,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
-	{ "GET",  "/static/style.css",	site_style,	0 },
-	{ "GET",  "/favicon.svg",	site_icon,	0 },
-	{ "GET",  "/favicon.ico",	site_icon,	0 },
-	{ "GET",  "/healthz",		site_healthz,	0 },
-	{ "GET",  "/readyz",		site_readyz,	0 },
-	{ "GET",  "/metrics",		site_metrics,	0 },
-};
-#define HTTP_NROUTES	(sizeof(http_routes) / sizeof(http_routes[0]))
 
 static const char http_csp[] = "default-src 'none'; style-src 'self'; "
     "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -56,38 +39,57 @@ static const char http_csp[] = "default-src 'none'; style-src 'self'; "
 
 /* The route for path and method; *path_known tells 404 from 405. */
 static const struct route *
-http_route(const char *path, const char *method, int *path_known)
+http_route(const struct http *h, const char *path, const char *method,
+    int *path_known)
 {
-	size_t i;
+	const struct route	*r = h->site.routes;
+	size_t			 i;
 
 	*path_known = 0;
 	if (strcmp(method, "HEAD") == 0)
 		method = "GET";
-	for (i = 0; i < HTTP_NROUTES; i++) {
-		if (strcmp(http_routes[i].path, path) != 0)
+	for (i = 0; i < h->site.nroutes; i++) {
+		if (strcmp(r[i].path, path) != 0)
 			continue;
 		*path_known = 1;
-		if (strcmp(http_routes[i].method, method) == 0)
-			return &http_routes[i];
+		if (strcmp(r[i].method, method) == 0)
+			return &r[i];
 	}
 	return NULL;
 }
 
 static const char *
-http_allow(const char *path)
+http_allow(const struct http *h, const char *path)
 {
-	size_t	i;
-	int	get = 0, post = 0;
+	const struct route	*r = h->site.routes;
+	size_t			 i;
+	int			 get = 0, post = 0;
 
-	for (i = 0; i < HTTP_NROUTES; i++)
-		if (strcmp(http_routes[i].path, path) == 0) {
-			get |= strcmp(http_routes[i].method, "GET") == 0;
-			post |= strcmp(http_routes[i].method, "POST") == 0;
+	for (i = 0; i < h->site.nroutes; i++)
+		if (strcmp(r[i].path, path) == 0) {
+			get |= strcmp(r[i].method, "GET") == 0;
+			post |= strcmp(r[i].method, "POST") == 0;
 		}
 	return get && post ? "GET, HEAD, POST" : get ? "GET, HEAD" : "POST";
 }
 
 /* --- responses ---------------------------------------------------------- */
+
+enum step
+http_error(struct req *req, unsigned status)
+{
+	return req->http->site.error(req, status);
+}
+
+void *
+http_state(struct req *req, size_t size, void (*free_fn)(void *))
+{
+	if (req->hstate == NULL) {
+		req->hstate = xcalloc(1, size);
+		req->hstate_free = free_fn;
+	}
+	return req->hstate;
+}
 
 static void
 http_resp_clear(struct resp *r)
@@ -176,7 +178,7 @@ http_send(struct req *req)
 	size_t			 i;
 
 	if (rs->status == 0)
-		site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
+		http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
 	r = MHD_create_response_from_buffer(rs->len, rs->body,
 	    rs->static_body ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
 	if (r == NULL)
@@ -279,7 +281,7 @@ http_hash(struct req *req)
 		MHD_resume_connection(req->conn);
 		req->state = REQ_RUNNING;
 		log_warnx("hasher queue full");
-		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	}
 	return STEP_WAIT;
 }
@@ -342,7 +344,7 @@ http_csrf_cookie(struct req *req)
 static int
 http_refuse(struct req *req, unsigned status)
 {
-	site_error(req, status);
+	http_error(req, status);
 	return -1;
 }
 
@@ -456,24 +458,25 @@ http_req_new(struct http *h, struct MHD_Connection *conn, const char *url,
 
 	atomic_fetch_add(&h->inflight, 1);
 	req->fe = h->fe;
+	req->http = h;
 	req->conn = conn;
 	req->start_us = clock_now_us();
 	req->head = strcmp(method, "HEAD") == 0;
 	http_client_ip(req);
-	req->route = http_route(url, method, &known);
+	req->route = http_route(h, url, method, &known);
 	req->route_label = req->route != NULL ? req->route->path : "other";
 	if (req->route == NULL) {
-		site_error(req, known ? MHD_HTTP_METHOD_NOT_ALLOWED :
+		http_error(req, known ? MHD_HTTP_METHOD_NOT_ALLOWED :
 		    MHD_HTTP_NOT_FOUND);
 		if (known)
-			req->resp.allow = http_allow(url);
+			req->resp.allow = http_allow(h, url);
 		req->resp.close = 1;
 		return req;
 	}
 	clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (clen != NULL && strtoull(clen, NULL, 10) > HTTP_BODY_MAX) {
-		site_error(req, MHD_HTTP_CONTENT_TOO_LARGE);
+		http_error(req, MHD_HTTP_CONTENT_TOO_LARGE);
 		req->resp.close = 1;
 		return req;
 	}
@@ -546,8 +549,8 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	form_free(&req->form);
 	json_decref(req->reply);
 	free(req->user);
-	free(req->hash);
-	sodium_memzero(req->new_sid, sizeof(req->new_sid));
+	if (req->hstate_free != NULL)
+		req->hstate_free(req->hstate);
 	http_resp_clear(&req->resp);
 	free(req);
 	*con_cls = NULL;
@@ -572,7 +575,8 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 #pragma GCC diagnostic pop
 
 struct http *
-http_start(struct frontend *fe, char *err, size_t errlen)
+http_start(struct frontend *fe, const struct http_site *site, char *err,
+    size_t errlen)
 {
 	struct http	*h = xcalloc(1, sizeof(*h));
 	struct fe_config *cfg = &fe->cfg;
@@ -581,6 +585,7 @@ http_start(struct frontend *fe, char *err, size_t errlen)
 	    MHD_USE_ERROR_LOG;
 
 	h->fe = fe;
+	h->site = *site;
 	h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
 	    http_access, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,

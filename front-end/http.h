@@ -19,7 +19,6 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "account.h"
 #include "form.h"
 #include "hasher.h"
 #include "rpc_client.h"
@@ -30,6 +29,7 @@
 
 struct req;
 struct frontend;
+struct http;
 
 enum step { STEP_RESPOND, STEP_WAIT };
 
@@ -44,6 +44,16 @@ struct route {
 	const char	*path;
 	enum step	(*fn)(struct req *);
 	unsigned	 flags;
+};
+
+/* The error page for status (400, 403, 404, 405, 413, 415, 500, 503). */
+typedef enum step	(*http_error_fn)(struct req *, unsigned status);
+
+/* What the HTTP layer serves, handed in by main (no handler is known here). */
+struct http_site {
+	const struct route	*routes;
+	size_t			 nroutes;
+	http_error_fn		 error;
 };
 
 enum req_state {
@@ -73,6 +83,7 @@ struct resp {
 
 struct req {
 	struct frontend		*fe;
+	struct http		*http;
 	struct MHD_Connection	*conn;
 	const struct route	*route;
 	const char		*route_label;	/* for metrics */
@@ -101,16 +112,15 @@ struct req {
 	json_t			*reply;
 	struct hasher_job	 job;
 
-	/* Handler scratch space. */
-	char			 email[ACCOUNT_EMAIL_MAX + 1];
-	char			 account[SESSION_HASH_HEX + 1];
-	char			*hash;
-	char			 new_sid[SESSION_ID_LEN + 1];
+	/* The handler's own working state (http_state), freed with req. */
+	void			*hstate;
+	void			(*hstate_free)(void *);
 
 	struct resp		 resp;
 };
 
-struct http	*http_start(struct frontend *, char *err, size_t errlen);
+struct http	*http_start(struct frontend *, const struct http_site *,
+		    char *err, size_t errlen);
 /* Stop accepting, wait for requests in flight (bounded), stop. */
 void		 http_stop(struct http *, unsigned wait_ms);
 
@@ -125,7 +135,14 @@ json_t		*http_reply(struct req *);
  * STEP_RESPOND with a 503 when the hasher queue is full. */
 enum step	 http_hash(struct req *);
 
+/*
+ * The handler's working state: size zeroed bytes on the first call, the
+ * same pointer afterwards; free_fn(state) runs when the request ends.
+ */
+void		*http_state(struct req *, size_t size, void (*free_fn)(void *));
+
 /* Responses. */
+enum step	 http_error(struct req *, unsigned status);
 enum step	 http_html(struct req *, unsigned status, char *body);
 enum step	 http_redirect(struct req *, const char *location);
 void		 http_cookie(struct req *, char *set_cookie);

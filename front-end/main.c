@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "auth.h"
 #include "cli.h"
 #include "denylist.h"
 #include "frontend.h"
@@ -22,6 +23,29 @@
 #include "metrics.h"
 #include "rpc_client.h"
 #include "signals.h"
+#include "site.h"
+
+/* What the site serves: one line per route (http.h has the flags). */
+static const struct route frontend_routes[] = {
+	{ "GET",  "/",			site_home,	ROUTE_SESSION | ROUTE_PAGE },
+	{ "GET",  "/secret",		site_secret,	ROUTE_SESSION | ROUTE_PAGE },
+	{ "GET",  "/login",		site_login_form, ROUTE_SESSION | ROUTE_PAGE },
+	{ "POST", "/login",		auth_login,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "GET",  "/register",		site_register_form, ROUTE_SESSION | ROUTE_PAGE },
+	{ "POST", "/register",		auth_register,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "POST", "/logout",		auth_logout,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "GET",  "/static/style.css",	site_style,	0 },
+	{ "GET",  "/favicon.svg",	site_icon,	0 },
+	{ "GET",  "/favicon.ico",	site_icon,	0 },
+	{ "GET",  "/healthz",		site_healthz,	0 },
+	{ "GET",  "/readyz",		site_readyz,	0 },
+	{ "GET",  "/metrics",		site_metrics,	0 },
+};
+
+static const struct http_site frontend_site = {
+	frontend_routes, sizeof(frontend_routes) / sizeof(frontend_routes[0]),
+	site_error
+};
 
 static const char usage[] =
 "usage: front-end [--help | --version | --healthcheck]\n"
@@ -83,7 +107,7 @@ frontend_start(struct frontend *fe)
 	if ((fe->rpc = rpc_client_start("rpc", cfg->amqp_url, err,
 	    sizeof(err))) == NULL)
 		fatalx("config invalid: %s", err);
-	if ((fe->http = http_start(fe, err, sizeof(err))) == NULL)
+	if ((fe->http = http_start(fe, &frontend_site, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 }
 
