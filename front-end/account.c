@@ -6,7 +6,7 @@
 
 #include "account.h"
 #include "denylist.h"
-#include "form.h"
+#include "utf8.h"
 
 #define LOCAL_MAX	64
 #define LABEL_MAX	63
@@ -98,7 +98,7 @@ account_password(const char *pw, const char *email)
 	if (pw == NULL || *pw == '\0')
 		return ACCOUNT_PASSWORD_MISSING;
 	/* form_parse already rejected invalid UTF-8; count characters. */
-	if (!form_utf8_valid(pw, strlen(pw), &ncp))
+	if (!utf8_valid(pw, strlen(pw), &ncp))
 		return ACCOUNT_PASSWORD_MISSING;
 	if (ncp < ACCOUNT_PASSWORD_MIN)
 		return ACCOUNT_PASSWORD_SHORT;

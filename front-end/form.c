@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "form.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static int
@@ -18,46 +19,6 @@ form_hex(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
-}
-
-int
-form_utf8_valid(const char *s, size_t len, size_t *ncp)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, n = 0, k, need;
-	uint32_t		 cp, min;
-
-	while (i < len) {
-		if (p[i] == 0)
-			return 0;
-		if (p[i] < 0x80) {
-			i++;
-			n++;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			need = 1, cp = p[i] & 0x1f, min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			need = 2, cp = p[i] & 0x0f, min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			need = 3, cp = p[i] & 0x07, min = 0x10000;
-		} else
-			return 0;
-		if (len - i <= need)
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += need + 1;
-		n++;
-	}
-	if (ncp != NULL)
-		*ncp = n;
-	return 1;
 }
 
 /* Decode in..in+len into out (which has room); returns the length or -1. */
@@ -80,7 +41,7 @@ form_decode(const char *in, size_t len, char *out)
 			out[o++] = in[i];
 	}
 	out[o] = '\0';
-	if (!form_utf8_valid(out, o, NULL))
+	if (!utf8_valid(out, o, NULL))
 		return -1;
 	return (long)o;
 }

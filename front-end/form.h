@@ -40,7 +40,4 @@ void		 form_free(struct form *);
 int		 form_cookie(const char *header, const char *name, char *out,
 		    size_t outlen);
 
-/* Valid UTF-8 (no overlongs, surrogates or NUL); sets the code points. */
-int		 form_utf8_valid(const char *s, size_t len, size_t *ncp);
-
 #endif

@@ -13,7 +13,7 @@
 #include "client_proto.h"
 #include "frame.h"
 #include "jsonx.h"
-#include "lineedit_utf8.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static const struct {
@@ -87,11 +87,11 @@ client_proto_utf8_fix(const char *s, size_t len)
 	uint32_t	 cp;
 
 	while (i < len) {
-		n = lineedit_utf8_decode(s + i, len - i, &cp);
+		n = utf8_next(s + i, len - i, &cp);
 		if (cp == 0)		/* jansson refuses NUL in strings */
-			cp = LINEEDIT_UTF8_BAD;
-		if (cp == LINEEDIT_UTF8_BAD)
-			o += lineedit_utf8_encode(cp, out + o);
+			cp = UTF8_BAD;
+		if (cp == UTF8_BAD)
+			o += utf8_encode(cp, out + o);
 		else {
 			memcpy(out + o, s + i, n);
 			o += n;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "client_render.h"
-#include "lineedit_utf8.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define SGR_RESET	"\x1b[0m"
@@ -39,8 +39,8 @@ client_render_escape(const char *s, size_t len)
 	uint32_t	 cp;
 
 	while (i < len) {
-		n = lineedit_utf8_decode(s + i, len - i, &cp);
-		if (cp == LINEEDIT_UTF8_BAD && n == 1 &&
+		n = utf8_next(s + i, len - i, &cp);
+		if (cp == UTF8_BAD && n == 1 &&
 		    (unsigned char)s[i] >= 0x80)
 			o += (size_t)sprintf(out + o, "\\x%02X",
 			    (unsigned char)s[i]);

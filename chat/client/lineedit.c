@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "lineedit.h"
-#include "lineedit_utf8.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 void
@@ -94,8 +94,8 @@ lineedit_zero_width_at(const struct lineedit *le, size_t pos)
 {
 	uint32_t cp;
 
-	lineedit_utf8_decode(le->buf + pos, le->len - pos, &cp);
-	return lineedit_utf8_width(cp) == 0;
+	utf8_next(le->buf + pos, le->len - pos, &cp);
+	return utf8_width(cp) == 0;
 }
 
 /* Start of the character before pos: a code point and its combining marks. */
@@ -103,7 +103,7 @@ static size_t
 lineedit_prev_char(const struct lineedit *le, size_t pos)
 {
 	while (pos > 0) {
-		pos = lineedit_utf8_prev(le->buf, pos);
+		pos = utf8_prev(le->buf, pos);
 		if (!lineedit_zero_width_at(le, pos))
 			break;
 	}
@@ -116,9 +116,9 @@ lineedit_next_char(const struct lineedit *le, size_t pos)
 	uint32_t cp;
 
 	if (pos < le->len)
-		pos += lineedit_utf8_decode(le->buf + pos, le->len - pos, &cp);
+		pos += utf8_next(le->buf + pos, le->len - pos, &cp);
 	while (pos < le->len && lineedit_zero_width_at(le, pos))
-		pos += lineedit_utf8_decode(le->buf + pos, le->len - pos, &cp);
+		pos += utf8_next(le->buf + pos, le->len - pos, &cp);
 	return pos;
 }
 
@@ -128,7 +128,7 @@ lineedit_word_left(const struct lineedit *le, size_t pos)
 	while (pos > 0 && le->buf[pos - 1] == ' ')
 		pos--;
 	while (pos > 0 && le->buf[pos - 1] != ' ')
-		pos = lineedit_utf8_prev(le->buf, pos);
+		pos = utf8_prev(le->buf, pos);
 	return pos;
 }
 
@@ -169,9 +169,9 @@ lineedit_insert(struct lineedit *le, uint32_t cp)
 	char	 enc[4];
 	size_t	 n;
 
-	if (lineedit_utf8_width(cp) < 0)
+	if (utf8_width(cp) < 0)
 		return LINEEDIT_NONE;
-	n = lineedit_utf8_encode(cp, enc);
+	n = utf8_encode(cp, enc);
 	if (le->len + n > le->max)
 		return LINEEDIT_BELL;
 	memmove(le->buf + le->pos + n, le->buf + le->pos,

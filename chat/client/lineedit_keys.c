@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "lineedit.h"
-#include "lineedit_utf8.h"
+#include "utf8.h"
 
 #define ESC	0x1b
 
@@ -189,7 +189,7 @@ static int
 lineedit_keys_utf8(struct lineedit_keys *k, unsigned char c,
     struct lineedit_key *key)
 {
-	size_t		need = lineedit_utf8_seqlen(k->seq[0]);
+	size_t		need = utf8_seqlen(k->seq[0]);
 	uint32_t	cp;
 
 	if ((c & 0xC0) != 0x80) {
@@ -201,8 +201,8 @@ lineedit_keys_utf8(struct lineedit_keys *k, unsigned char c,
 	if (k->len < need)
 		return 0;
 	k->len = 0;
-	if (lineedit_utf8_decode((const char *)k->seq, need, &cp) != need ||
-	    lineedit_utf8_width(cp) < 0)
+	if (utf8_next((const char *)k->seq, need, &cp) != need ||
+	    utf8_width(cp) < 0)
 		return 0;
 	key->kind = LINEEDIT_K_CHAR;
 	key->cp = cp;
@@ -228,7 +228,7 @@ lineedit_keys_feed(struct lineedit_keys *k, unsigned char c,
 		key->cp = c;
 		return 1;
 	}
-	if (lineedit_utf8_seqlen(c) == 0)
+	if (utf8_seqlen(c) == 0)
 		return 0;		/* stray continuation or invalid byte */
 	k->seq[k->len++] = c;
 	return 0;

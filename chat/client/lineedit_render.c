@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "lineedit.h"
-#include "lineedit_utf8.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 struct lineedit_render_out {
@@ -37,9 +37,9 @@ lineedit_render_prev(const char *s, size_t pos)
 	uint32_t cp;
 
 	while (pos > 0) {
-		pos = lineedit_utf8_prev(s, pos);
-		lineedit_utf8_decode(s + pos, 4, &cp);
-		if (lineedit_utf8_width(cp) != 0)
+		pos = utf8_prev(s, pos);
+		utf8_next(s + pos, 4, &cp);
+		if (utf8_width(cp) != 0)
 			break;
 	}
 	return pos;
@@ -56,14 +56,14 @@ lineedit_render_scroll(struct lineedit *le, size_t avail)
 		le->scroll = lineedit_render_prev(le->buf, le->pos);
 	/* The cursor needs one column after the text before it. */
 	while (le->scroll < le->pos &&
-	    lineedit_utf8_strwidth(le->buf + le->scroll,
+	    utf8_strwidth(le->buf + le->scroll,
 	    le->pos - le->scroll) + 1 > avail)
-		le->scroll += lineedit_utf8_decode(le->buf + le->scroll,
+		le->scroll += utf8_next(le->buf + le->scroll,
 		    le->len - le->scroll, &cp);
 	/* Show as much of the start as fits (after deletions). */
 	while (le->scroll > 0) {
 		prev = lineedit_render_prev(le->buf, le->scroll);
-		if (lineedit_utf8_strwidth(le->buf + prev, le->len - prev) + 1 >
+		if (utf8_strwidth(le->buf + prev, le->len - prev) + 1 >
 		    avail)
 			break;
 		le->scroll = prev;
@@ -82,7 +82,7 @@ lineedit_render(struct lineedit *le, const char *prompt, unsigned cols,
 
 	if (cols < 2)
 		cols = 2;
-	pw = lineedit_utf8_strwidth(prompt, strlen(prompt));
+	pw = utf8_strwidth(prompt, strlen(prompt));
 	if (pw + 4 > cols - 1)		/* a tiny window: drop the prompt */
 		pw = 0;
 	avail = cols - 1 - pw;
@@ -92,9 +92,9 @@ lineedit_render(struct lineedit *le, const char *prompt, unsigned cols,
 	if (pw > 0)
 		lineedit_render_put(&o, prompt, strlen(prompt));
 	for (i = le->scroll; i < le->len; ) {
-		size_t n = lineedit_utf8_decode(le->buf + i, le->len - i, &cp);
+		size_t n = utf8_next(le->buf + i, le->len - i, &cp);
 
-		cw = lineedit_utf8_width(cp);
+		cw = utf8_width(cp);
 		if (cw < 0)
 			cw = 1;
 		if (w + (size_t)cw > avail)
@@ -104,7 +104,7 @@ lineedit_render(struct lineedit *le, const char *prompt, unsigned cols,
 		i += n;
 	}
 	lineedit_render_put(&o, "\x1b[K\r", 4);
-	col = pw + lineedit_utf8_strwidth(le->buf + le->scroll,
+	col = pw + utf8_strwidth(le->buf + le->scroll,
 	    le->pos - le->scroll);
 	le->col = col;
 	if (col > 0) {

@@ -1,48 +1,12 @@
-/* text.c — UTF-8 decoding, display escaping and name rules. */
+/* text.c — display escaping and name rules (decoding: lib/utf8.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "text.h"
+#include "utf8.h"
 #include "xmalloc.h"
-
-size_t
-text_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
-{
-	uint32_t	c;
-	size_t		n, i;
-
-	if (len == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
 
 /* Characters that could move the cursor, recolour or reorder the screen. */
 static int
@@ -71,7 +35,7 @@ text_escape(const void *src, size_t len, size_t *outlen)
 	size_t		 i = 0, n;
 
 	while (i < len) {
-		n = text_utf8_decode(s + i, len - i, &cp);
+		n = utf8_decode(s + i, len - i, &cp);
 		if (n == 0) {
 			p += sprintf(p, "\\x%02x", s[i]);
 			i++;
@@ -106,7 +70,7 @@ text_name_check(const char *name, size_t len, char *err, size_t errlen)
 		return -1;
 	}
 	while (i < len) {
-		if ((n = text_utf8_decode(s + i, len - i, &cp)) == 0) {
+		if ((n = utf8_decode(s + i, len - i, &cp)) == 0) {
 			snprintf(err, errlen, "the name is not valid UTF-8");
 			return -1;
 		}

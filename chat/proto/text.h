@@ -15,13 +15,6 @@
 #define ROOM_DEFAULT	"lobby"
 
 /*
- * Decode one UTF-8 sequence at s[0..len).  Returns its length (1..4) with
- * the code point in *cp, or 0 when the bytes are not valid UTF-8 (overlong,
- * surrogate, above U+10FFFF, truncated).
- */
-size_t	 text_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
-
-/*
  * A display-safe copy of src: valid UTF-8 where C0/C1 control characters,
  * DEL and bidirectional overrides become "\xNN" / "\uNNNN" and every invalid
  * byte becomes "\xNN".  NUL-terminated; *outlen (if not NULL) gets its

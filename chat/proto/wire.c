@@ -5,6 +5,7 @@
 
 #include "frame.h"
 #include "text.h"
+#include "utf8.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -196,7 +197,7 @@ wire_json_string(struct wbuf *b, const char *s, size_t len)
 			i = run;
 			continue;
 		}
-		if ((n = text_utf8_decode(u + i, len - i, &cp)) == 0) {
+		if ((n = utf8_decode(u + i, len - i, &cp)) == 0) {
 			cp = 0xfffd;	/* callers pass valid UTF-8 */
 			n = 1;
 		}

@@ -12,6 +12,7 @@
 #include "denylist.h"
 #include "form.h"
 #include "session.h"
+#include "utf8.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -26,7 +27,7 @@ fuzz_form(const char *s, size_t len)
 	for (i = 0; i < form.n; i++) {
 		/* Values are NUL-free UTF-8 of the recorded length. */
 		if (strlen(form.f[i].value) != form.f[i].len ||
-		    !form_utf8_valid(form.f[i].value, form.f[i].len, NULL))
+		    !utf8_valid(form.f[i].value, form.f[i].len, NULL))
 			abort();
 		for (j = 0; j < i; j++)
 			if (strcmp(form.f[i].name, form.f[j].name) == 0)
@@ -77,7 +78,7 @@ fuzz_account(const char *s)
 		    strcmp(email, again) != 0)
 			abort();
 	}
-	if (form_utf8_valid(s, strlen(s), NULL))
+	if (utf8_valid(s, strlen(s), NULL))
 		(void)account_password(s, v == ACCOUNT_OK ? email : NULL);
 	(void)denylist_contains(s);
 	(void)account_message(v);

@@ -13,7 +13,7 @@
 #include "client_proto.h"
 #include "client_render.h"
 #include "lineedit.h"
-#include "lineedit_utf8.h"
+#include "utf8.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -24,8 +24,8 @@ fuzz_valid_utf8(const char *s, size_t len)
 	uint32_t	 cp;
 
 	while (i < len) {
-		n = lineedit_utf8_decode(s + i, len - i, &cp);
-		if (cp == LINEEDIT_UTF8_BAD && n == 1)
+		n = utf8_next(s + i, len - i, &cp);
+		if (cp == UTF8_BAD && n == 1)
 			abort();
 		i += n;
 	}

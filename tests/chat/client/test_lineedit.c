@@ -1,6 +1,6 @@
 /*
- * test_lineedit.c — unit tests for the chat client's pure modules: UTF-8
- * and widths, terminal key decoding, the line editor and its history,
+ * test_lineedit.c — unit tests for the chat client's pure modules: terminal
+ * key decoding, the line editor and its history,
  * rendering of the input row, the protocol frames and the display escaping.
  */
 #include <stdarg.h>
@@ -12,7 +12,6 @@
 #include "client_render.h"
 #include "frame.h"
 #include "lineedit.h"
-#include "lineedit_utf8.h"
 
 static int failures, checks;
 
@@ -52,48 +51,6 @@ type(struct lineedit *le, const char *bytes)
 		if (lineedit_keys_feed(&k, (unsigned char)*bytes, &key))
 			a = lineedit_key(le, &key);
 	return a;
-}
-
-static void
-test_utf8(void)
-{
-	uint32_t cp;
-
-	CHECK(lineedit_utf8_decode("a", 1, &cp) == 1 && cp == 'a');
-	CHECK(lineedit_utf8_decode("\xc3\xa9", 2, &cp) == 2 && cp == 0xE9);
-	CHECK(lineedit_utf8_decode("\xe6\x97\xa5", 3, &cp) == 3 &&
-	    cp == 0x65E5);
-	CHECK(lineedit_utf8_decode("\xf0\x9f\x98\x80", 4, &cp) == 4 &&
-	    cp == 0x1F600);
-	/* overlong, surrogate, beyond U+10FFFF, truncated, stray */
-	CHECK(lineedit_utf8_decode("\xc0\x80", 2, &cp) == 1 &&
-	    cp == LINEEDIT_UTF8_BAD);
-	CHECK(lineedit_utf8_decode("\xe0\x80\xaf", 3, &cp) == 1 &&
-	    cp == LINEEDIT_UTF8_BAD);
-	CHECK(lineedit_utf8_decode("\xed\xa0\x80", 3, &cp) == 1 &&
-	    cp == LINEEDIT_UTF8_BAD);
-	CHECK(lineedit_utf8_decode("\xf4\x90\x80\x80", 4, &cp) == 1 &&
-	    cp == LINEEDIT_UTF8_BAD);
-	CHECK(lineedit_utf8_decode("\xe6\x97", 2, &cp) == 1 &&
-	    cp == LINEEDIT_UTF8_BAD);
-	CHECK(lineedit_utf8_decode("\x80", 1, &cp) == 1 &&
-	    cp == LINEEDIT_UTF8_BAD);
-	CHECK(lineedit_utf8_prev("a\xc3\xa9", 3) == 1);
-	CHECK(lineedit_utf8_prev("a\xf0\x9f\x98\x80", 5) == 1);
-	CHECK(lineedit_utf8_prev("ab", 2) == 1);
-	CHECK(lineedit_utf8_prev("a\x80\x80", 3) == 2);	/* garbage: 1 byte */
-	CHECK(lineedit_utf8_width('a') == 1);
-	CHECK(lineedit_utf8_width(0xE9) == 1);
-	CHECK(lineedit_utf8_width(0x301) == 0);		/* combining acute */
-	CHECK(lineedit_utf8_width(0x200D) == 0);	/* ZWJ */
-	CHECK(lineedit_utf8_width(0x65E5) == 2);	/* CJK */
-	CHECK(lineedit_utf8_width(0xAC00) == 2);	/* Hangul */
-	CHECK(lineedit_utf8_width(0xFF21) == 2);	/* fullwidth A */
-	CHECK(lineedit_utf8_width(0x1F600) == 2);	/* emoji */
-	CHECK(lineedit_utf8_width(0x1b) == -1);
-	CHECK(lineedit_utf8_width(0x85) == -1);		/* C1 */
-	CHECK(lineedit_utf8_width(0x3B1) == 1);		/* alpha */
-	CHECK(lineedit_utf8_strwidth("h\xc3\xa9llo \xe6\x97\xa5", 10) == 8);
 }
 
 static void
@@ -415,7 +372,6 @@ test_display(void)
 int
 main(void)
 {
-	test_utf8();
 	test_keys();
 	test_edit();
 	test_history();

@@ -1,6 +1,6 @@
 /*
- * lineedit_utf8.c — UTF-8 decoding (RFC 3629: no overlongs, no surrogates,
- * nothing above U+10FFFF) and terminal column widths.
+ * utf8.c — UTF-8 decoding and validation (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF) and terminal column widths.
  *
  * The width tables are a condensed form of Markus Kuhn's wcwidth() and of
  * Unicode's East Asian Width: the common combining blocks, zero-width
@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lineedit_utf8.h"
+#include "utf8.h"
 
-struct lineedit_utf8_range {
+struct utf8_range {
 	uint32_t	first;
 	uint32_t	last;
 };
 
-static const struct lineedit_utf8_range lineedit_utf8_zero[] = {
+static const struct utf8_range utf8_zero[] = {
 	{ 0x0300, 0x036F }, { 0x0483, 0x0489 }, { 0x0591, 0x05BD },
 	{ 0x05BF, 0x05BF }, { 0x05C1, 0x05C2 }, { 0x05C4, 0x05C5 },
 	{ 0x05C7, 0x05C7 }, { 0x0610, 0x061A }, { 0x064B, 0x065F },
@@ -65,7 +65,7 @@ static const struct lineedit_utf8_range lineedit_utf8_zero[] = {
 	{ 0xE0001, 0xE0001 }, { 0xE0020, 0xE007F }, { 0xE0100, 0xE01EF },
 };
 
-static const struct lineedit_utf8_range lineedit_utf8_wide[] = {
+static const struct utf8_range utf8_wide[] = {
 	{ 0x1100, 0x115F }, { 0x231A, 0x231B }, { 0x2329, 0x232A },
 	{ 0x23E9, 0x23EC }, { 0x23F0, 0x23F0 }, { 0x23F3, 0x23F3 },
 	{ 0x25FD, 0x25FE }, { 0x2614, 0x2615 }, { 0x2648, 0x2653 },
@@ -99,7 +99,7 @@ static const struct lineedit_utf8_range lineedit_utf8_wide[] = {
 };
 
 static int
-lineedit_utf8_in(uint32_t cp, const struct lineedit_utf8_range *r, size_t n)
+utf8_in(uint32_t cp, const struct utf8_range *r, size_t n)
 {
 	size_t lo = 0, hi = n;
 
@@ -117,7 +117,7 @@ lineedit_utf8_in(uint32_t cp, const struct lineedit_utf8_range *r, size_t n)
 }
 
 size_t
-lineedit_utf8_seqlen(unsigned char c)
+utf8_seqlen(unsigned char c)
 {
 	if (c < 0x80)
 		return 1;
@@ -133,38 +133,66 @@ lineedit_utf8_seqlen(unsigned char c)
 }
 
 size_t
-lineedit_utf8_decode(const char *s, size_t len, uint32_t *cp)
+utf8_decode(const void *s, size_t len, uint32_t *cp)
 {
-	const unsigned char	*u = (const unsigned char *)s;
+	const unsigned char	*u = s;
 	size_t			 n, i;
 	uint32_t		 c;
 
-	n = lineedit_utf8_seqlen(u[0]);
+	if (len == 0 || (n = utf8_seqlen(u[0])) == 0 || n > len)
+		return 0;
 	if (n == 1) {
 		*cp = u[0];
 		return 1;
 	}
-	if (n == 0 || n > len)
-		goto bad;
 	c = u[0] & (0x7F >> n);
 	for (i = 1; i < n; i++) {
 		if ((u[i] & 0xC0) != 0x80)
-			goto bad;
+			return 0;
 		c = c << 6 | (u[i] & 0x3F);
 	}
 	/* Overlong forms, surrogates and values beyond Unicode. */
 	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
 	    (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
-		goto bad;
+		return 0;
 	*cp = c;
 	return n;
-bad:
-	*cp = LINEEDIT_UTF8_BAD;
+}
+
+int
+utf8_valid(const void *s, size_t len, size_t *ncp)
+{
+	const unsigned char	*u = s;
+	size_t			 i = 0, n = 0, used;
+	uint32_t		 cp;
+
+	while (i < len) {
+		if (u[i] == '\0')
+			return 0;
+		if ((used = utf8_decode(u + i, len - i, &cp)) == 0)
+			return 0;
+		i += used;
+		n++;
+	}
+	if (ncp != NULL)
+		*ncp = n;
 	return 1;
 }
 
 size_t
-lineedit_utf8_encode(uint32_t cp, char out[4])
+utf8_next(const char *s, size_t len, uint32_t *cp)
+{
+	size_t n;
+
+	if ((n = utf8_decode(s, len, cp)) == 0) {
+		*cp = UTF8_BAD;
+		n = 1;
+	}
+	return n;
+}
+
+size_t
+utf8_encode(uint32_t cp, char out[4])
 {
 	if (cp < 0x80) {
 		out[0] = (char)cp;
@@ -189,7 +217,7 @@ lineedit_utf8_encode(uint32_t cp, char out[4])
 }
 
 size_t
-lineedit_utf8_prev(const char *s, size_t pos)
+utf8_prev(const char *s, size_t pos)
 {
 	size_t start = pos, used;
 	uint32_t cp;
@@ -201,36 +229,36 @@ lineedit_utf8_prev(const char *s, size_t pos)
 		if (((unsigned char)s[start] & 0xC0) != 0x80)
 			break;
 	}
-	used = lineedit_utf8_decode(s + start, pos - start, &cp);
+	used = utf8_next(s + start, pos - start, &cp);
 	return start + used == pos ? start : pos - 1;
 }
 
 int
-lineedit_utf8_width(uint32_t cp)
+utf8_width(uint32_t cp)
 {
 	if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
 		return -1;
 	if (cp < 0x300)
 		return 1;
-	if (lineedit_utf8_in(cp, lineedit_utf8_zero,
-	    sizeof(lineedit_utf8_zero) / sizeof(lineedit_utf8_zero[0])))
+	if (utf8_in(cp, utf8_zero,
+	    sizeof(utf8_zero) / sizeof(utf8_zero[0])))
 		return 0;
-	if (lineedit_utf8_in(cp, lineedit_utf8_wide,
-	    sizeof(lineedit_utf8_wide) / sizeof(lineedit_utf8_wide[0])))
+	if (utf8_in(cp, utf8_wide,
+	    sizeof(utf8_wide) / sizeof(utf8_wide[0])))
 		return 2;
 	return 1;
 }
 
 size_t
-lineedit_utf8_strwidth(const char *s, size_t len)
+utf8_strwidth(const char *s, size_t len)
 {
 	size_t		 i = 0, w = 0;
 	uint32_t	 cp;
 	int		 cw;
 
 	while (i < len) {
-		i += lineedit_utf8_decode(s + i, len - i, &cp);
-		cw = lineedit_utf8_width(cp);
+		i += utf8_next(s + i, len - i, &cp);
+		cw = utf8_width(cp);
 		w += cw < 0 ? 1 : (size_t)cw;
 	}
 	return w;
