@@ -8,13 +8,12 @@
 #include <string.h>
 
 #include "action.h"
-#include "action_fields.h"
 #include "db.h"
+#include "fields.h"
 #include "jsonx.h"
 #include "log.h"
 
 #define CLIENT_MAX	64
-#define HASH_MAX	512
 
 /*
  * retry_after: seconds until the account and the client address are both
@@ -52,42 +51,6 @@ static const struct db_query q_sethash = {
 	"UPDATE users SET hash = $3 WHERE email = $1 AND hash = $2",
 	3, DB_WRITE
 };
-
-int
-fields_hex(json_t *obj, const char *key, size_t len, const char **out,
-    char *err, size_t errlen)
-{
-	size_t i;
-
-	if (jsonx_get_string(obj, key, len, out, err, errlen) == -1)
-		return -1;
-	for (i = 0; (*out)[i] != '\0'; i++)
-		if (!(((*out)[i] >= '0' && (*out)[i] <= '9') ||
-		    ((*out)[i] >= 'a' && (*out)[i] <= 'f')))
-			break;
-	if (i != len || (*out)[i] != '\0') {
-		snprintf(err, errlen, "field '%s' must be %zu hex digits", key,
-		    len);
-		return -1;
-	}
-	return 0;
-}
-
-int
-fields_int(json_t *obj, const char *key, long long min, long long max,
-    long long *out, char *err, size_t errlen)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max) {
-		snprintf(err, errlen, "field '%s' must be an integer from %lld "
-		    "to %lld", key, min, max);
-		return -1;
-	}
-	*out = json_integer_value(v);
-	return 0;
-}
 
 json_t *
 action_login_prepare(struct db *db, json_t *data)
@@ -167,9 +130,9 @@ action_sethash(struct db *db, json_t *data)
 
 	if (jsonx_get_string(data, "email", FIELDS_EMAIL_MAX, &params[0], err,
 	    sizeof(err)) == -1 ||
-	    jsonx_get_string(data, "old_hash", HASH_MAX, &params[1], err,
+	    jsonx_get_string(data, "old_hash", FIELDS_HASH_MAX, &params[1], err,
 	    sizeof(err)) == -1 ||
-	    jsonx_get_string(data, "hash", HASH_MAX, &params[2], err,
+	    jsonx_get_string(data, "hash", FIELDS_HASH_MAX, &params[2], err,
 	    sizeof(err)) == -1)
 		return jsonx_failure(err);
 	if ((res = db_exec(db, &q_sethash, params, err, sizeof(err))) == NULL)

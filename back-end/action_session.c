@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "action.h"
-#include "action_fields.h"
 #include "db.h"
+#include "fields.h"
 #include "jsonx.h"
 #include "log.h"
 

@@ -5,11 +5,9 @@
 
 #include "action.h"
 #include "db.h"
+#include "fields.h"
 #include "jsonx.h"
 #include "log.h"
-
-#define EMAIL_MAX	254	/* RFC 5321 path limit */
-#define HASH_MAX	512	/* an Argon2id PHC string is ~100 bytes */
 
 /*
  * Insert, or succeed again when the same (email, hash) is already there: a
@@ -45,9 +43,9 @@ action_register(struct db *db, json_t *data)
 	char		 err[128];
 	int		 created;
 
-	if (jsonx_get_string(data, "email", EMAIL_MAX, &email, err,
+	if (jsonx_get_string(data, "email", FIELDS_EMAIL_MAX, &email, err,
 	    sizeof(err)) == -1 ||
-	    jsonx_get_string(data, "hash", HASH_MAX, &hash, err,
+	    jsonx_get_string(data, "hash", FIELDS_HASH_MAX, &hash, err,
 	    sizeof(err)) == -1)
 		return jsonx_failure(err);
 	params[0] = email;
@@ -77,7 +75,7 @@ action_gethash(struct db *db, json_t *data)
 	json_t		*reply;
 	char		 err[128];
 
-	if (jsonx_get_string(data, "email", EMAIL_MAX, &email, err,
+	if (jsonx_get_string(data, "email", FIELDS_EMAIL_MAX, &email, err,
 	    sizeof(err)) == -1)
 		return jsonx_failure(err);
 	params[0] = email;

@@ -1,12 +1,13 @@
-/* action_fields.h — field validation shared by the auth and session
- * actions (strings come from jsonx_get_string). */
-#ifndef PARLEY_ACTION_FIELDS_H
-#define PARLEY_ACTION_FIELDS_H
+/* fields.h — the back end's validators for request fields, shared by every
+ * action (plain strings come from jsonx_get_string). */
+#ifndef PARLEY_FIELDS_H
+#define PARLEY_FIELDS_H
 
 #include <stddef.h>
 #include <jansson.h>
 
-#define FIELDS_EMAIL_MAX	254
+#define FIELDS_EMAIL_MAX	254	/* RFC 5321 path limit */
+#define FIELDS_HASH_MAX		512	/* Argon2id PHC strings: ~100 */
 
 /* A string of exactly len lower-case hex digits. */
 int	fields_hex(json_t *obj, const char *key, size_t len, const char **out,
