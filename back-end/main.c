@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "mq.h"
 #include "rpc_server.h"
 #include "signals.h"
 #include "xmalloc.h"
@@ -27,14 +28,37 @@ static const char usage[] =
 "usage: back-end [--help | --version | --healthcheck]\n"
 "\n"
 "Consumes account requests from the RabbitMQ queue 'requests' and answers\n"
-"them from PostgreSQL.  Settings (environment):\n"
-"  AMQP_URL           RabbitMQ URI (required)\n"
-"  DATABASE_URL       libpq URI of the read-write database (required)\n"
-"  DATABASE_READ_URL  read replicas (default: DATABASE_URL)\n"
-"  BACKEND_WORKERS    connections consuming in parallel (default 2)\n"
-"  BACKEND_PREFETCH   unacknowledged requests per worker (default 16)\n"
-"  ADMIN_PORT         /healthz /readyz /metrics port (default 8081)\n"
-"  AMQP_HEARTBEAT     seconds (default 10)   LOG_LEVEL  debug|info|warn\n";
+"them from PostgreSQL (docs/backend.md has the details).\n";
+
+struct be_settings {
+	const char	*amqp_url;
+	const char	*rw_url;
+	const char	*read_url;
+	long		 workers;
+	long		 prefetch;
+	unsigned	 admin_port;
+	unsigned	 amqp_heartbeat;
+	const char	*log_level;
+};
+
+#define BE(field)	struct be_settings, field
+
+static const struct config_setting be_table[] = {
+	{ "AMQP_URL", CONFIG_STR(BE(amqp_url)), 0, 0, 0, NULL, CONFIG_REQUIRED,
+	    "RabbitMQ URI amqp://user:pass@host:5672[/vhost]" },
+	{ "DATABASE_URL", CONFIG_STR(BE(rw_url)), 0, 0, 0, NULL,
+	    CONFIG_REQUIRED, "libpq URI or conninfo of the read-write database" },
+	{ "DATABASE_READ_URL", CONFIG_STR(BE(read_url)), 0, 0, 0,
+	    "DATABASE_URL", CONFIG_DERIVED, "read replicas (pure reads)" },
+	{ "BACKEND_WORKERS", CONFIG_LONG(BE(workers)), 2, 1, MAX_WORKERS, NULL,
+	    0, "RabbitMQ consumers, each with its own database connections" },
+	{ "BACKEND_PREFETCH", CONFIG_LONG(BE(prefetch)), 16, 1, 1000, NULL, 0,
+	    "unacknowledged requests per worker" },
+	{ "ADMIN_PORT", CONFIG_UINT(BE(admin_port)), 8081, 1, 65535, NULL, 0,
+	    "/healthz, /readyz, /metrics" },
+	CONFIG_ROW_AMQP_HEARTBEAT(BE(amqp_heartbeat)),
+	CONFIG_ROW_LOG_LEVEL("info", BE(log_level)),
+};
 
 struct worker {
 	struct db		*db;
@@ -76,34 +100,23 @@ backend_ready(void *arg)
 	return 1;
 }
 
-static const char *
-require(const char *name)
-{
-	const char *value = config_str(name, NULL);
-
-	if (value == NULL)
-		fatalx("config missing: %s must be set (see --help)", name);
-	return value;
-}
-
 static void
-backend_start(struct backend *be)
+backend_start(struct backend *be, const struct be_settings *set)
 {
 	const struct rpc_server_handlers h = { backend_handle, backend_tick };
-	const char	*amqp_url = require("AMQP_URL");
-	const char	*rw_url = require("DATABASE_URL");
-	const char	*read_url = config_str("DATABASE_READ_URL", rw_url);
-	long		 prefetch, i;
+	const char	*read_url = set->read_url != NULL ? set->read_url :
+	    set->rw_url;
+	long		 i;
 	char		 name[32], err[256];
 
-	be->nworkers = config_long_or_die("BACKEND_WORKERS", 2, 1, MAX_WORKERS);
-	prefetch = config_long_or_die("BACKEND_PREFETCH", 16, 1, 1000);
+	be->nworkers = set->workers;
 	for (i = 0; i < be->nworkers; i++) {
 		struct worker *w = &be->workers[i];
 
 		snprintf(name, sizeof(name), "worker%ld", i);
-		w->db = db_open(name, rw_url, read_url);
-		w->rpc = rpc_server_start(name, amqp_url, (unsigned)prefetch,
+		w->db = db_open(name, set->rw_url, read_url);
+		w->rpc = rpc_server_start(name, set->amqp_url,
+		    (unsigned)set->prefetch,
 		    &h, w, err, sizeof(err));
 		if (w->rpc == NULL)
 			fatalx("config invalid: %s", err);
@@ -125,28 +138,32 @@ int
 main(int argc, char **argv)
 {
 	struct backend		 be;
+	struct be_settings	 set;
 	struct admin_http	*admin;
-	long			 admin_port;
 	int			 sig;
 	char			 err[256];
 
-	cli_common(argc, argv, usage, "ADMIN_PORT", 8081);
+	cli_common(argc, argv, usage, be_table, CONFIG_NSETTINGS(be_table),
+	    "ADMIN_PORT");
 	if (argc > 1) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	log_init("back-end");
+	log_init("back-end", NULL);
 
 	signals_block();
 
 	memset(&be, 0, sizeof(be));
-	admin_port = config_long_or_die("ADMIN_PORT", 8081, 1, 65535);
-	backend_start(&be);
-	if ((admin = admin_http_start((unsigned)admin_port, backend_ready, &be,
+	memset(&set, 0, sizeof(set));
+	config_load(be_table, CONFIG_NSETTINGS(be_table), &set);
+	log_init("back-end", set.log_level);
+	mq_set_heartbeat(set.amqp_heartbeat);
+	backend_start(&be, &set);
+	if ((admin = admin_http_start(set.admin_port, backend_ready, &be,
 	    err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	log_info("started version=%s workers=%ld admin_port=%ld",
-	    PARLEY_VERSION, be.nworkers, admin_port);
+	log_info("started version=%s workers=%ld admin_port=%u",
+	    PARLEY_VERSION, be.nworkers, set.admin_port);
 
 	sig = signals_wait();
 	log_info("stopping signal=%d", sig);

@@ -1,73 +1,64 @@
-/* fe_config.c — environment variables of the front end. */
+/* fe_config.c — the front end's settings table (parsing and --help). */
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "fe_config.h"
 #include "log.h"
 
-static unsigned
-fe_config_cores(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+#define FE(field)	struct fe_config, field
 
-	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
-}
-
-static const char *
-fe_config_secret(void)
-{
-	const char *s = config_str("SESSION_SECRET", NULL);
-
-	if (s == NULL)
-		fatalx("config missing: SESSION_SECRET must be set to at least "
-		    "%d random characters, the same on every front-end "
-		    "replica (e.g. openssl rand -hex 32)", FE_SECRET_MIN);
-	if (strlen(s) < FE_SECRET_MIN)
-		fatalx("config invalid: SESSION_SECRET must be at least %d "
-		    "characters long", FE_SECRET_MIN);
-	return s;
-}
+const struct config_setting fe_settings[] = {
+	{ "PORT", CONFIG_UINT(FE(port)), 8080, 1, 65535, NULL, 0,
+	    "HTTP port; also serves /healthz, /readyz, /metrics" },
+	{ "AMQP_URL", CONFIG_STR(FE(amqp_url)), 0, 0, 0, NULL, CONFIG_REQUIRED,
+	    "RabbitMQ URI amqp://user:pass@host:5672[/vhost]" },
+	{ "SESSION_SECRET", CONFIG_STR(FE(session_secret)), 0, 0, 0, NULL,
+	    CONFIG_REQUIRED, ">= 32 random characters, the same on every "
+	    "replica (openssl rand -hex 32)" },
+	{ "COOKIE_SECURE", CONFIG_BOOL(FE(cookie_secure)), 0, 0, 1, NULL, 0,
+	    "1: Secure + __Host- cookies and HSTS (behind HTTPS)" },
+	{ "RPC_TIMEOUT_MS", CONFIG_UINT(FE(rpc_timeout_ms)), 3000, 100, 60000,
+	    NULL, 0, "back end silent this long: a 503 page" },
+	{ "HTTP_THREADS", CONFIG_UINT(FE(http_threads)), 0, 1, 64, NULL,
+	    CONFIG_CORES, "libmicrohttpd event threads" },
+	{ "HTTP_MAX_CONN", CONFIG_UINT(FE(http_max_conn)), 1000, 1, 100000,
+	    NULL, 0, "open connections" },
+	{ "HTTP_MAX_CONN_PER_IP", CONFIG_UINT(FE(http_max_conn_per_ip)), 64, 0,
+	    100000, NULL, 0, "connections per client address, 0 = unlimited" },
+	{ "HTTP_TIMEOUT_S", CONFIG_UINT(FE(http_timeout_s)), 30, 1, 3600, NULL,
+	    0, "idle connection timeout" },
+	{ "HASH_THREADS", CONFIG_UINT(FE(hash_threads)), 0, 1, 64, NULL,
+	    CONFIG_CORES, "concurrent Argon2id hashes" },
+	{ "HASH_QUEUE_MAX", CONFIG_UINT(FE(hash_queue_max)), 256, 1, 100000,
+	    NULL, 0, "hashes waiting before a 503" },
+	{ "ARGON2_MEMORY_KIB", CONFIG_UINT(FE(argon2_memory_kib)), 19456,
+	    19456, 4194304, NULL, 0, "Argon2id memory per hash" },
+	{ "ARGON2_ITERATIONS", CONFIG_UINT(FE(argon2_iterations)), 2, 2, 100,
+	    NULL, 0, "Argon2id passes" },
+	{ "SESSION_IDLE_TIMEOUT_S", CONFIG_LONG(FE(session_idle_s)), 1800, 1,
+	    30L * 86400, NULL, 0, "a session ends this long without a request" },
+	{ "SESSION_ABSOLUTE_TIMEOUT_S", CONFIG_LONG(FE(session_absolute_s)),
+	    43200, 1, 365L * 86400, NULL, 0,
+	    "a session ends this long after log-in" },
+	{ "LOGIN_ACCOUNT_MAX_FAILURES", CONFIG_LONG(FE(login_account_max)), 5,
+	    0, 1000000, NULL, 0, "failed log-ins per account per window, 0 = off" },
+	{ "LOGIN_ACCOUNT_WINDOW_S", CONFIG_LONG(FE(login_account_window_s)),
+	    900, 1, 86400, NULL, 0, "the per-account window" },
+	{ "LOGIN_IP_MAX_FAILURES", CONFIG_LONG(FE(login_ip_max)), 100, 0,
+	    1000000, NULL, 0, "failed log-ins per client address per window, 0 = off" },
+	{ "LOGIN_IP_WINDOW_S", CONFIG_LONG(FE(login_ip_window_s)), 3600, 1,
+	    86400, NULL, 0, "the per-address window" },
+	CONFIG_ROW_AMQP_HEARTBEAT(FE(amqp_heartbeat)),
+	CONFIG_ROW_LOG_LEVEL("info", FE(log_level)),
+};
+const size_t fe_nsettings = CONFIG_NSETTINGS(fe_settings);
 
 void
 fe_config_load(struct fe_config *c)
 {
-	unsigned cores = fe_config_cores();
-
 	memset(c, 0, sizeof(*c));
-	c->port = (unsigned)config_long_or_die("PORT", 8080, 1, 65535);
-	if ((c->amqp_url = config_str("AMQP_URL", NULL)) == NULL)
-		fatalx("config missing: AMQP_URL must be set (see --help)");
-	c->session_secret = fe_config_secret();
-	c->cookie_secure = config_bool_or_die("COOKIE_SECURE", 0);
-	c->rpc_timeout_ms = (unsigned)config_long_or_die("RPC_TIMEOUT_MS",
-	    3000, 100, 60000);
-	c->http_threads = (unsigned)config_long_or_die("HTTP_THREADS", cores,
-	    1, 64);
-	c->http_max_conn = (unsigned)config_long_or_die("HTTP_MAX_CONN", 1000,
-	    1, 100000);
-	c->http_max_conn_per_ip = (unsigned)config_long_or_die(
-	    "HTTP_MAX_CONN_PER_IP", 64, 0, 100000);
-	c->http_timeout_s = (unsigned)config_long_or_die("HTTP_TIMEOUT_S", 30,
-	    1, 3600);
-	c->hash_threads = (unsigned)config_long_or_die("HASH_THREADS", cores,
-	    1, 64);
-	c->hash_queue_max = (unsigned)config_long_or_die("HASH_QUEUE_MAX",
-	    256, 1, 100000);
-	c->argon2_iterations = (unsigned long long)config_long_or_die(
-	    "ARGON2_ITERATIONS", 2, 2, 100);
-	c->argon2_memory = (size_t)config_long_or_die("ARGON2_MEMORY_KIB",
-	    19456, 19456, 4194304) * 1024;
-	c->session_idle_s = config_long_or_die("SESSION_IDLE_TIMEOUT_S", 1800,
-	    1, 30L * 86400);
-	c->session_absolute_s = config_long_or_die(
-	    "SESSION_ABSOLUTE_TIMEOUT_S", 43200, 1, 365L * 86400);
-	c->login_account_max = config_long_or_die("LOGIN_ACCOUNT_MAX_FAILURES",
-	    5, 0, 1000000);
-	c->login_account_window_s = config_long_or_die(
-	    "LOGIN_ACCOUNT_WINDOW_S", 900, 1, 86400);
-	c->login_ip_max = config_long_or_die("LOGIN_IP_MAX_FAILURES", 100, 0,
-	    1000000);
-	c->login_ip_window_s = config_long_or_die("LOGIN_IP_WINDOW_S", 3600, 1,
-	    86400);
+	config_load(fe_settings, fe_nsettings, c);
+	if (strlen(c->session_secret) < FE_SECRET_MIN)
+		fatalx("config invalid: SESSION_SECRET must be at least %d "
+		    "characters long", FE_SECRET_MIN);
 }

@@ -1,9 +1,11 @@
-/* fe_config.h — the front end's settings, from the environment (SPEC §4,
- * docs/frontend.md has the table). */
+/* fe_config.h — the front end's settings, from the environment through one
+ * table (fe_settings: parsing, --help, the README's front-end table). */
 #ifndef PARLEY_FE_CONFIG_H
 #define PARLEY_FE_CONFIG_H
 
 #include <stddef.h>
+
+#include "config.h"
 
 #define FE_SECRET_MIN	32	/* characters of SESSION_SECRET */
 
@@ -19,15 +21,20 @@ struct fe_config {
 	unsigned		 http_timeout_s;
 	unsigned		 hash_threads;
 	unsigned		 hash_queue_max;
-	unsigned long long	 argon2_iterations;
-	size_t			 argon2_memory;		/* bytes */
+	unsigned		 argon2_iterations;
+	unsigned		 argon2_memory_kib;
 	long			 session_idle_s;
 	long			 session_absolute_s;
 	long			 login_account_max;	/* 0: unlimited */
 	long			 login_account_window_s;
 	long			 login_ip_max;		/* 0: unlimited */
 	long			 login_ip_window_s;
+	unsigned		 amqp_heartbeat;
+	const char		*log_level;
 };
+
+extern const struct config_setting	fe_settings[];
+extern const size_t			fe_nsettings;
 
 /* Read and validate everything; a missing or bad setting is fatal. */
 void	fe_config_load(struct fe_config *);

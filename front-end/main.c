@@ -21,6 +21,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "mq.h"
 #include "rpc_client.h"
 #include "signals.h"
 #include "site.h"
@@ -51,29 +52,8 @@ static const char usage[] =
 "usage: front-end [--help | --version | --healthcheck]\n"
 "\n"
 "The Parley web site: register, log in, log out, a members' page; also\n"
-"/healthz, /readyz (RabbitMQ reachable) and /metrics on the same port.\n"
-"Settings (environment; docs/frontend.md has the details):\n"
-"  PORT                        HTTP port (default 8080)\n"
-"  AMQP_URL                    RabbitMQ URI (required)\n"
-"  SESSION_SECRET              >= 32 characters, same on every replica\n"
-"                              (required)\n"
-"  COOKIE_SECURE               1: Secure + __Host- cookies, HSTS (default 0)\n"
-"  RPC_TIMEOUT_MS              back-end answer deadline (default 3000)\n"
-"  HTTP_THREADS                event threads (default: cores)\n"
-"  HTTP_MAX_CONN               connections (default 1000)\n"
-"  HTTP_MAX_CONN_PER_IP        per client address, 0 = unlimited (default 64)\n"
-"  HTTP_TIMEOUT_S              idle connection timeout (default 30)\n"
-"  HASH_THREADS                concurrent Argon2id hashes (default: cores)\n"
-"  HASH_QUEUE_MAX              waiting hashes before 503 (default 256)\n"
-"  ARGON2_MEMORY_KIB           Argon2id memory (default 19456, minimum)\n"
-"  ARGON2_ITERATIONS           Argon2id passes (default 2, minimum)\n"
-"  SESSION_IDLE_TIMEOUT_S      (default 1800)\n"
-"  SESSION_ABSOLUTE_TIMEOUT_S  (default 43200)\n"
-"  LOGIN_ACCOUNT_MAX_FAILURES  per account per window, 0 = off (default 5)\n"
-"  LOGIN_ACCOUNT_WINDOW_S      (default 900)\n"
-"  LOGIN_IP_MAX_FAILURES       per client address, 0 = off (default 100)\n"
-"  LOGIN_IP_WINDOW_S           (default 3600)\n"
-"  AMQP_HEARTBEAT              seconds (default 10)   LOG_LEVEL debug|info|warn\n";
+"/healthz, /readyz (RabbitMQ reachable) and /metrics on the same port\n"
+"(docs/frontend.md has the details).\n";
 
 static void
 frontend_metrics(struct frontend *fe)
@@ -96,18 +76,18 @@ frontend_start(struct frontend *fe)
 	struct fe_config	*cfg = &fe->cfg;
 	char			 err[256];
 
-	fe_config_load(cfg);
 	session_keys_init(&fe->keys, cfg->session_secret);
 	denylist_init();
 	frontend_metrics(fe);
 	if ((fe->hasher = hasher_start(cfg->hash_threads,
-	    cfg->argon2_iterations, cfg->argon2_memory, cfg->hash_queue_max,
-	    err, sizeof(err))) == NULL)
+	    cfg->argon2_iterations, (size_t)cfg->argon2_memory_kib * 1024,
+	    cfg->hash_queue_max, err, sizeof(err))) == NULL)
 		fatalx("config invalid: %s", err);
 	if ((fe->rpc = rpc_client_start("rpc", cfg->amqp_url, err,
 	    sizeof(err))) == NULL)
 		fatalx("config invalid: %s", err);
-	if ((fe->http = http_start(fe, &frontend_site, err, sizeof(err))) == NULL)
+	if ((fe->http = http_start(fe, &frontend_site, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 }
 
@@ -117,24 +97,27 @@ main(int argc, char **argv)
 	struct frontend	fe;
 	int		sig;
 
-	cli_common(argc, argv, usage, "PORT", 8080);
+	cli_common(argc, argv, usage, fe_settings, fe_nsettings, "PORT");
 	if (argc > 1) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	log_init("front-end");
+	log_init("front-end", NULL);
 	if (sodium_init() == -1)
 		fatalx("libsodium initialisation failed");
 
 	signals_block();
 
 	memset(&fe, 0, sizeof(fe));
+	fe_config_load(&fe.cfg);
+	log_init("front-end", fe.cfg.log_level);
+	mq_set_heartbeat(fe.cfg.amqp_heartbeat);
 	frontend_start(&fe);
 	log_info("started version=%s port=%u http_threads=%u hash_threads=%u "
-	    "argon2_memory_kib=%zu argon2_iterations=%llu cookie_secure=%d "
+	    "argon2_memory_kib=%u argon2_iterations=%u cookie_secure=%d "
 	    "common_passwords=%zu", PARLEY_VERSION, fe.cfg.port,
 	    fe.cfg.http_threads, fe.cfg.hash_threads,
-	    fe.cfg.argon2_memory / 1024, fe.cfg.argon2_iterations,
+	    fe.cfg.argon2_memory_kib, fe.cfg.argon2_iterations,
 	    fe.cfg.cookie_secure, denylist_size());
 
 	sig = signals_wait();

@@ -59,23 +59,26 @@ out:
 }
 
 void
-cli_common(int argc, char **argv, const char *usage, const char *port_env,
-    long port_default)
+cli_common(int argc, char **argv, const char *usage,
+    const struct config_setting *table, size_t n, const char *port_name)
 {
-	long port;
+	const struct config_setting	*ps;
+	long				 port;
 
 	if (argc < 2)
 		return;
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(usage, stdout);
+		config_usage(stdout, table, n);
 		exit(0);
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("%s %s\n", argv[0], PARLEY_VERSION);
 		exit(0);
 	}
-	if (strcmp(argv[1], "--healthcheck") == 0 && port_env != NULL) {
-		port = config_long_or_die(port_env, port_default, 1, 65535);
+	if (strcmp(argv[1], "--healthcheck") == 0 && port_name != NULL &&
+	    (ps = config_find(table, n, port_name)) != NULL) {
+		port = config_long_or_die(ps->name, ps->def, ps->min, ps->max);
 		exit(cli_http_get_ok((unsigned)port, "/readyz", 2000) == 0 ?
 		    0 : 1);
 	}

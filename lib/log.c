@@ -22,10 +22,8 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const log_names[] = { "debug", "info", "warn" };
 
 void
-log_init(const char *progname)
+log_init(const char *progname, const char *level)
 {
-	const char *level = getenv("LOG_LEVEL");
-
 	log_progname = progname;
 	if (level == NULL || *level == '\0')
 		return;

@@ -6,8 +6,11 @@
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN };
 
-/* Name shown on every line; level from LOG_LEVEL (debug|info|warn). */
-void log_init(const char *progname);
+/*
+ * Name shown on every line; level is the program's LOG_LEVEL setting
+ * (debug|info|warn; NULL or "" leaves it as it is, info at first).
+ */
+void log_init(const char *progname, const char *level);
 void log_set_level(enum log_level);
 int  log_level_enabled(enum log_level);
 

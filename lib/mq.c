@@ -28,7 +28,6 @@
 #include "amqp_compat.h"
 #include "backoff.h"
 #include "clock.h"
-#include "config.h"
 #include "log.h"
 #include "mq.h"
 #include "xmalloc.h"
@@ -78,6 +77,15 @@ struct mq {
 
 static void	*mq_main(void *);
 
+/* Tools that do not set it get the servers' default. */
+static unsigned mq_heartbeat_s = 10;
+
+void
+mq_set_heartbeat(unsigned seconds)
+{
+	mq_heartbeat_s = seconds;
+}
+
 struct mq *
 mq_start(const char *name, const char *url, const struct mq_handlers *h,
     void *arg, char *err, size_t errlen)
@@ -96,8 +104,7 @@ mq_start(const char *name, const char *url, const struct mq_handlers *h,
 	}
 	mq->h = *h;
 	mq->arg = arg;
-	mq->heartbeat_s = (unsigned)config_long_or_die("AMQP_HEARTBEAT", 10,
-	    0, 600);
+	mq->heartbeat_s = mq_heartbeat_s;
 	backoff_init(&mq->backoff, MQ_BACKOFF_BASE_MS, MQ_BACKOFF_CAP_MS);
 	mq->jobs_tail = &mq->jobs;
 	if ((mq->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)

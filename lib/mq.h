@@ -96,4 +96,8 @@ int	mq_consume(struct mq *, const char *queue, int no_ack,
 int	mq_ack(struct mq *, uint64_t delivery_tag);
 int	mq_reject(struct mq *, uint64_t delivery_tag, int requeue);
 
+/* The AMQP heartbeat of connections started from now on, in seconds (0:
+ * off; the programs pass their AMQP_HEARTBEAT setting). */
+void	mq_set_heartbeat(unsigned seconds);
+
 #endif

@@ -91,7 +91,7 @@ main(int argc, char **argv)
 		    "(AMQP_URL, BENCH_EMAIL in the environment)\n");
 		return 2;
 	}
-	log_init("rpc-bench");
+	log_init("rpc-bench", getenv("LOG_LEVEL"));
 	log_set_level(LOG_LEVEL_WARN);
 	callers = strtol(argv[2], NULL, 10);
 	seconds = strtol(argv[3], NULL, 10);

@@ -4,6 +4,7 @@
  * difference to the real back end is the database's share of a call.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "config.h"
 #include "log.h"
@@ -31,7 +32,7 @@ main(void)
 	long			 workers, i;
 	char			 err[128];
 
-	log_init("rpc-echo");
+	log_init("rpc-echo", getenv("LOG_LEVEL"));
 	if ((url = config_str("AMQP_URL", NULL)) == NULL)
 		fatalx("AMQP_URL must be set");
 	workers = config_long_or_die("BACKEND_WORKERS", 2, 1, 16);

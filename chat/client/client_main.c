@@ -30,14 +30,43 @@ static const char client_usage[] =
 "  --help        this text\n"
 "  --version     print the version\n"
 "\n"
-"Environment (defaults in brackets): CHAT_CLIENT_RECONNECT_MAX [10, 0 =\n"
-"no limit], CHAT_CLIENT_RECONNECT_BASE_MS [500], CHAT_CLIENT_RECONNECT_CAP_MS\n"
-"[10000], CHAT_CLIENT_CONNECT_TIMEOUT_MS [10000], CHAT_CLIENT_QUIT_TIMEOUT_MS\n"
-"[5000], CHAT_CLIENT_SEND_RATE [5 lines/s, 0 = no pacing],\n"
-"CHAT_CLIENT_SEND_BURST [10], NO_COLOR (set: no colours or timestamps),\n"
-"LOG_LEVEL [warn].\n"
 "Exit status: 0 after leaving, 1 when it cannot connect or gives up\n"
 "reconnecting, 2 for a usage error, 3 when pipe mode has no usable name.\n";
+
+struct client_settings {
+	unsigned	 reconnect_max;
+	unsigned	 backoff_base_ms;
+	unsigned	 backoff_cap_ms;
+	unsigned	 connect_timeout_ms;
+	unsigned	 quit_timeout_ms;
+	unsigned	 send_rate;
+	unsigned	 send_burst;
+	const char	*no_color;
+	const char	*log_level;
+};
+
+#define CS(field)	struct client_settings, field
+
+static const struct config_setting client_table[] = {
+	{ "CHAT_CLIENT_RECONNECT_MAX", CONFIG_UINT(CS(reconnect_max)), 10, 0,
+	    1000000, NULL, 0, "reconnect attempts in a row, 0 = no limit" },
+	{ "CHAT_CLIENT_RECONNECT_BASE_MS", CONFIG_UINT(CS(backoff_base_ms)),
+	    500, 1, 3600000, NULL, 0, "first reconnect delay (doubles)" },
+	{ "CHAT_CLIENT_RECONNECT_CAP_MS", CONFIG_UINT(CS(backoff_cap_ms)),
+	    10000, 1, 3600000, NULL, 0, "longest reconnect delay" },
+	{ "CHAT_CLIENT_CONNECT_TIMEOUT_MS",
+	    CONFIG_UINT(CS(connect_timeout_ms)), 10000, 1, 3600000, NULL, 0,
+	    "connect timeout per address" },
+	{ "CHAT_CLIENT_QUIT_TIMEOUT_MS", CONFIG_UINT(CS(quit_timeout_ms)),
+	    5000, 1, 3600000, NULL, 0, "wait for the goodbye after quitting" },
+	{ "CHAT_CLIENT_SEND_RATE", CONFIG_UINT(CS(send_rate)), 5, 0, 1000000,
+	    NULL, 0, "lines per second after the burst, 0 = no pacing" },
+	{ "CHAT_CLIENT_SEND_BURST", CONFIG_UINT(CS(send_burst)), 10, 1,
+	    1000000, NULL, 0, "lines at once before pacing" },
+	{ "NO_COLOR", CONFIG_STR(CS(no_color)), 0, 0, 0, NULL, 0,
+	    "set (not empty): no colours or timestamps" },
+	CONFIG_ROW_LOG_LEVEL("warn", CS(log_level)),
+};
 
 static void
 client_main_usage(void)
@@ -92,31 +121,25 @@ client_main_args(int argc, char **argv, struct client_opts *o)
 }
 
 static void
-client_main_env(struct client_opts *o)
+client_main_env(struct client_opts *o, struct client_settings *cs)
 {
 	const char *term = getenv("TERM");
 
-	o->reconnect_max = (unsigned)config_long_or_die(
-	    "CHAT_CLIENT_RECONNECT_MAX", 10, 0, 1000000);
-	o->backoff_base_ms = (unsigned)config_long_or_die(
-	    "CHAT_CLIENT_RECONNECT_BASE_MS", 500, 1, 3600000);
-	o->backoff_cap_ms = (unsigned)config_long_or_die(
-	    "CHAT_CLIENT_RECONNECT_CAP_MS", 10000, 1, 3600000);
-	o->connect_timeout_ms = (unsigned)config_long_or_die(
-	    "CHAT_CLIENT_CONNECT_TIMEOUT_MS", 10000, 1, 3600000);
-	o->quit_timeout_ms = (unsigned)config_long_or_die(
-	    "CHAT_CLIENT_QUIT_TIMEOUT_MS", 5000, 1, 3600000);
-	o->send_rate = (unsigned)config_long_or_die("CHAT_CLIENT_SEND_RATE", 5,
-	    0, 1000000);
-	o->send_burst = (unsigned)config_long_or_die("CHAT_CLIENT_SEND_BURST",
-	    10, 1, 1000000);
+	memset(cs, 0, sizeof(*cs));
+	config_load(client_table, CONFIG_NSETTINGS(client_table), cs);
+	o->reconnect_max = cs->reconnect_max;
+	o->backoff_base_ms = cs->backoff_base_ms;
+	o->backoff_cap_ms = cs->backoff_cap_ms;
+	o->connect_timeout_ms = cs->connect_timeout_ms;
+	o->quit_timeout_ms = cs->quit_timeout_ms;
+	o->send_rate = cs->send_rate;
+	o->send_burst = cs->send_burst;
 	/* A "dumb" terminal (Emacs shell buffers) cannot take the editor's
 	 * escape sequences: it gets pipe mode, as a pipe would. */
 	o->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
 	    (term == NULL || strcmp(term, "dumb") != 0);
 	/* https://no-color.org: set and not empty means no colour. */
-	o->decorate = isatty(STDOUT_FILENO) &&
-	    config_str("NO_COLOR", NULL) == NULL &&
+	o->decorate = isatty(STDOUT_FILENO) && cs->no_color == NULL &&
 	    (term == NULL || strcmp(term, "dumb") != 0);
 }
 
@@ -128,17 +151,18 @@ main(int argc, char **argv)
 	struct event_base	*base;
 	struct evdns_base	*dns;
 	struct client_opts	 opts;
+	struct client_settings	 cs;
 	struct client		*c;
 	size_t			 i;
 	int			 code;
 
-	cli_common(argc, argv, client_usage, NULL, 0);
-	log_init("chat-client");
-	if (config_str("LOG_LEVEL", NULL) == NULL)
-		log_set_level(LOG_LEVEL_WARN);
+	cli_common(argc, argv, client_usage, client_table,
+	    CONFIG_NSETTINGS(client_table), NULL);
+	log_init("chat-client", "warn");
 	memset(&opts, 0, sizeof(opts));
 	client_main_args(argc, argv, &opts);
-	client_main_env(&opts);
+	client_main_env(&opts, &cs);
+	log_init("chat-client", cs.log_level);
 	signal(SIGPIPE, SIG_IGN);
 
 	event_set_log_callback(client_main_libevent_log);

@@ -26,6 +26,7 @@
 #include "inbox.h"
 #include "listener.h"
 #include "log.h"
+#include "mq.h"
 #include "room.h"
 #include "settings.h"
 #include "store.h"
@@ -34,28 +35,8 @@ static const char usage[] =
 "usage: chat-server PORT | --help | --version | --healthcheck\n"
 "\n"
 "The Parley chat room on PORT (all IPv4 and IPv6 addresses); the lab's\n"
-"framed JSON protocol, or plain text lines (telnet, nc).  Settings\n"
-"(environment; 0 = unlimited or off):\n"
-"  AMQP_URL              RabbitMQ URI; unset = standalone replica\n"
-"  CHAT_STORE            backend (default with AMQP_URL) | memory\n"
-"  ADMIN_PORT            /healthz /readyz /metrics (default 8082)\n"
-"  CHAT_MAX_CONN         connections in all (default 100000)\n"
-"  CHAT_MAX_CONN_PER_IP  connections per address (default 32)\n"
-"  CHAT_FLOOD_RATE       messages/s per client (default 5)\n"
-"  CHAT_FLOOD_BURST      messages at once (default 20, 0 = unlimited)\n"
-"  CHAT_SENDQ_MAX        bytes queued per client (default 262144)\n"
-"  CHAT_FRAME_MAX        bytes per frame or line (default 65536)\n"
-"  CHAT_CONTENT_MAX      bytes per message (default 4096)\n"
-"  CHAT_LOGIN_TIMEOUT    seconds to give a name (default 60)\n"
-"  CHAT_IDLE_TIMEOUT     seconds of silence, clients without ping (3600)\n"
-"  CHAT_PING_INTERVAL    seconds of silence before PING (default 30)\n"
-"  CHAT_PING_TIMEOUT     seconds to answer PING (default 30)\n"
-"  CHAT_HISTORY          messages replayed on join (default 50)\n"
-"  CHAT_PRESENCE_MAX     no join/leave notices in bigger rooms (500)\n"
-"  CHAT_DRAIN_TIMEOUT    seconds to drain on SIGTERM (default 10)\n"
-"  CHAT_RPC_TIMEOUT_MS   back-end calls (default 2000)\n"
-"  CHAT_NAME_TTL         seconds a dead replica keeps names (default 30)\n"
-"  AMQP_HEARTBEAT        seconds (default 10)   LOG_LEVEL  debug|info|warn\n";
+"framed JSON protocol, or plain text lines (telnet, nc); 0 = unlimited\n"
+"or off for the settings below.\n";
 
 struct server {
 	struct event_base	*base;
@@ -194,15 +175,18 @@ main(int argc, char **argv)
 	struct server	sv;
 	char		replica[32];
 
-	cli_common(argc, argv, usage, "ADMIN_PORT", 8082);
+	cli_common(argc, argv, usage, settings_table, settings_ntable,
+	    "ADMIN_PORT");
 	if (argc != 2) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	log_init("chat-server");
+	log_init("chat-server", NULL);
 	signal(SIGPIPE, SIG_IGN);
 	server_raise_nofile();
 	settings_load(server_port(argv[1]));
+	log_init("chat-server", settings.log_level);
+	mq_set_heartbeat(settings.amqp_heartbeat);
 	snprintf(replica, sizeof(replica), "%08x%08x", arc4random(),
 	    arc4random());
 	memset(&sv, 0, sizeof(sv));

@@ -1,17 +1,20 @@
 /*
- * settings.h — chat-server configuration from the environment (SPEC §4),
+ * settings.h — chat-server configuration from the environment through one
+ * table (settings_table: parsing, --help, the README's chat-server table),
  * read once at start-up; 0 means unlimited/disabled where noted.
- * docs/chat.md has the table with defaults.
  */
 #ifndef PARLEY_SETTINGS_H
 #define PARLEY_SETTINGS_H
 
 #include <stddef.h>
 
+#include "config.h"
+
 struct settings {
 	unsigned	 port;
 	unsigned	 admin_port;
 	const char	*amqp_url;		/* NULL: standalone */
+	const char	*store;			/* CHAT_STORE */
 	int		 store_backend;		/* names and history via back end */
 	unsigned	 max_conn;		/* 0: unlimited */
 	unsigned	 max_conn_per_ip;	/* 0: unlimited */
@@ -29,9 +32,13 @@ struct settings {
 	unsigned	 drain_timeout_s;
 	unsigned	 rpc_timeout_ms;
 	unsigned	 name_ttl_s;		/* name lease without heartbeat */
+	unsigned	 amqp_heartbeat;
+	const char	*log_level;
 };
 
-extern struct settings settings;
+extern struct settings			settings;
+extern const struct config_setting	settings_table[];
+extern const size_t			settings_ntable;
 
 /* Fill settings from the environment; bad values are fatal. */
 void	settings_load(unsigned port);

@@ -44,7 +44,7 @@ main(int argc, char **argv)
 		    "[ACTION DATA_JSON ...]\n");
 		return 2;
 	}
-	log_init("rpc-call");
+	log_init("rpc-call", getenv("LOG_LEVEL"));
 	timeout = (unsigned)strtoul(argv[1], NULL, 10);
 	if ((c = rpc_client_start("rpc-call", config_str("AMQP_URL", ""), err,
 	    sizeof(err))) == NULL)
