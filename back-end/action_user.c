@@ -1,5 +1,5 @@
 /* action_user.c — REGISTER and GETHASH, compatible with the original
- * example's JSON (SPEC §3.2). */
+ * example's JSON (docs/backend.md, Actions). */
 #include <stdio.h>
 #include <string.h>
 

@@ -24,7 +24,7 @@
 #include "xmalloc.h"
 
 #define AUTH_LOGIN_FAILED	"Email or password is incorrect."
-#define AUTH_EXISTS		"User already exists"	/* SPEC §3.2 */
+#define AUTH_EXISTS		"User already exists"	/* docs/backend.md */
 
 enum register_step { REG_START, REG_HASHED, REG_STORED, REG_SESSION };
 enum login_step {

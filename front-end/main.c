@@ -1,5 +1,5 @@
 /*
- * front-end — the register / log-in web site (SPEC §3.1).
+ * front-end — the register / log-in web site (docs/frontend.md).
  *
  * Threads: libmicrohttpd's pool answers HTTP and never blocks; one RPC
  * client thread owns the RabbitMQ connection; HASH_THREADS workers run

@@ -7,7 +7,8 @@
  * only with its own poll deadlines, and after every reconnect calls
  * on_connect so the owner re-declares its topology and consumers.
  * Other threads talk to it through mq_publish() and mq_run(), which queue
- * work and wake the thread through an eventfd.  See docs/messaging.md.
+ * work and wake the thread through an eventfd.  docs/architecture.md
+ * ("RabbitMQ and the event loops") explains the design.
  */
 #ifndef PARLEY_MQ_H
 #define PARLEY_MQ_H

@@ -1,5 +1,5 @@
 /*
- * rpc.h — the request/reply protocol over RabbitMQ (SPEC §3.2).
+ * rpc.h — the request/reply protocol over RabbitMQ (docs/architecture.md, RPC).
  *
  * Request: {"action": A, "data": {...}} on the durable queue "requests",
  * with reply_to and correlation_id.  Reply: {"success": bool, ...}.

@@ -1,6 +1,6 @@
 /*
- * client_proto.h — the client's side of the chat protocol (SPEC §2.2,
- * docs/chat.md): building frames to send and reading frames received.
+ * client_proto.h — the client's side of the chat protocol (docs/chat.md,
+ * Protocol): building frames to send and reading frames received.
  * Pure: framing comes from frame.h, no I/O here.
  */
 #ifndef PARLEY_CLIENT_PROTO_H

@@ -1,5 +1,5 @@
 /*
- * command.h — chat commands typed as content starting with '/' (SPEC §2.2):
+ * command.h — chat commands typed as content starting with '/' (docs/chat.md):
  * the table of names, arguments and help, and a pure parser.  The handlers
  * live in hub.c, indexed by enum command_id.
  */

@@ -14,7 +14,7 @@ flood_take(struct flood *f, unsigned rate, unsigned burst, uint64_t now_ms)
 	uint64_t	cap = (uint64_t)burst * 1000u, tokens;
 	uint32_t	elapsed = (uint32_t)now_ms - f->last_ms;
 
-	if (rate == 0 || burst == 0)	/* 0 is unlimited (SPEC §4) */
+	if (rate == 0 || burst == 0)	/* 0 is unlimited (README) */
 		return 0;
 	/* Wrap-safe: elapsed is computed modulo 2^32 ms (49 days). */
 	tokens = f->tokens_milli + (uint64_t)elapsed * rate;

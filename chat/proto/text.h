@@ -1,7 +1,7 @@
 /*
  * text.h — UTF-8 handling for chat text: escaping of control characters and
  * invalid bytes before display, and the rules for user and room names
- * (SPEC §2.3).  Pure functions, no I/O.
+ * (docs/chat.md, Rules and limits).  Pure functions, no I/O.
  */
 #ifndef PARLEY_TEXT_H
 #define PARLEY_TEXT_H

@@ -1,5 +1,5 @@
 /*
- * wire.h — the lab's JSON messages inside frames (SPEC §2.2): decoding what
+ * wire.h — the lab's JSON messages inside frames (docs/chat.md, Protocol): decoding what
  * a client sends, and encoding what the server sends exactly as the lab's
  * Python server does (json.dumps: ", " and ": " separators, non-ASCII as
  * \uXXXX), so old clients see the very same bytes.  Pure, no I/O.

@@ -1,6 +1,6 @@
 /*
  * cluster.h — several chat-server replicas as one chat, through RabbitMQ
- * (SPEC §2.4; design in docs/chat.md).  One topic exchange; each replica
+ * (design in docs/chat.md, Several replicas).  One topic exchange; each replica
  * has one exclusive queue bound to "presence" (everyone's joins, leaves,
  * renames, heartbeats and snapshots), "replica.<id>" (private messages and
  * snapshot replies) and "room.<name>" for each room with local members.

@@ -1,5 +1,5 @@
 /*
- * hub.c — users, rooms and messages: the lab's texts (SPEC §2.2) for
+ * hub.c — users, rooms and messages: the lab's texts (docs/chat.md, Protocol) for
  * logins, chat, leaves; rooms and commands; events of other replicas.
  * Direct replies use conn_send/conn_notice; room traffic goes through
  * hub_broadcast so that a joining user's copy waits behind the history.

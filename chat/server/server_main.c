@@ -1,5 +1,5 @@
 /*
- * chat-server — the lab's chat room (SPEC §2), on libevent, with rooms,
+ * chat-server — the lab's chat room (docs/chat.md), on libevent, with rooms,
  * commands and limits; replicas form one chat through RabbitMQ, and names
  * and history live in the back end.  See docs/chat.md.
  *

@@ -1,4 +1,4 @@
-"""Back end RPC actions against real RabbitMQ and PostgreSQL (SPEC §3.2)."""
+"""Back end RPC actions against real RabbitMQ and PostgreSQL (docs/backend.md)."""
 import json
 import threading
 import unittest

@@ -1,5 +1,5 @@
 """Front end over HTTP against real RabbitMQ, PostgreSQL and back end:
-every route and status code of SPEC §3.1, CSRF, throttling, enumeration
+every route and status code of docs/frontend.md, CSRF, throttling, enumeration
 resistance, session revocation and expiry, two replicas sharing sessions,
 rehash on login, security headers and bad requests."""
 import os

@@ -357,7 +357,7 @@ def backend(services, replicas=1, env=None, test=None):
 
 
 class RpcClient:
-    """A Python RPC caller speaking SPEC §3.2 (pika, direct reply-to)."""
+    """A Python RPC caller speaking docs/backend.md's RPC (pika, direct reply-to)."""
 
     def __init__(self, amqp_url):
         import pika

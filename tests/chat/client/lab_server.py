@@ -1,4 +1,4 @@
-"""A protocol-faithful stand-in for the lab's Python chat server (SPEC §2.2).
+"""A protocol-faithful stand-in for the lab's Python chat server (docs/chat.md, Protocol).
 
 Frames are a 4-byte big-endian length and UTF-8 JSON.  Like the lab's
 server.py it answers HELLO with WELCOME and "CONNECTED USERS: ...",

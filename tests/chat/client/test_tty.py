@@ -1,5 +1,5 @@
 """The interactive chat-client driven in tmux: type while messages arrive and
-check the screen (SPEC §2.1, docs/chat-client.md)."""
+check the screen (docs/chat-client.md)."""
 
 import os
 import shlex

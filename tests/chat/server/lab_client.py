@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A client of the lab's chat protocol, written from SPEC §2.2.
+"""A client of the lab's chat protocol, written from docs/chat.md (Protocol).
 
 Each frame is a 4-byte big-endian length followed by that many bytes of
 UTF-8 JSON, formatted the way the lab's Python code does (json.dumps).

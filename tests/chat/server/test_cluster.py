@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Several chat-server replicas as one chat through RabbitMQ, names and
-history through the back end (SPEC §2.4)."""
+history through the back end (docs/chat.md, Several replicas)."""
 
 import time
 import unittest

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The lab wire protocol against one standalone chat-server (SPEC §2.2):
+"""The lab wire protocol against one standalone chat-server (docs/chat.md, Protocol):
 exact texts, frames byte for byte, plain-text mode, IPv6, commands."""
 
 import json

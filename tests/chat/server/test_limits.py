@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Limits and hostile clients (SPEC §2.3): flood control, slow consumers,
+"""Limits and hostile clients (docs/chat.md, Rules and limits): flood control, slow consumers,
 per-IP caps, login/idle/ping timeouts, over-long lines, SIGTERM drain."""
 
 import signal
