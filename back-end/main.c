@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "rpc.h"
 #include "rpc_server.h"
 #include "signals.h"
 #include "xmalloc.h"
@@ -26,9 +27,12 @@
 static const char usage[] =
 "usage: back-end [--help | --version | --healthcheck]\n"
 "\n"
-"Consumes account requests from the RabbitMQ queue 'requests' and answers\n"
-"them from PostgreSQL.  Settings (environment):\n"
+"Consumes account requests from a RabbitMQ queue and answers them from\n"
+"PostgreSQL.  Settings (environment):\n"
 "  AMQP_URL           RabbitMQ URI (required)\n"
+"  RPC_QUEUE          RPC queue name (default request, the textbook's)\n"
+"  RPC_QUEUE_TYPE     classic (default: non-durable, like the textbook) |\n"
+"                     quorum (durable, replicated; same on every daemon)\n"
 "  DATABASE_URL       libpq URI of the read-write database (required)\n"
 "  DATABASE_READ_URL  read replicas (default: DATABASE_URL)\n"
 "  BACKEND_WORKERS    connections consuming in parallel (default 2)\n"
@@ -93,8 +97,14 @@ backend_start(struct backend *be)
 	const char	*amqp_url = require("AMQP_URL");
 	const char	*rw_url = require("DATABASE_URL");
 	const char	*read_url = config_str("DATABASE_READ_URL", rw_url);
+	struct rpc_queue_config queue;
 	long		 prefetch, i;
 	char		 name[32], err[256];
+
+	queue.name = config_str("RPC_QUEUE", RPC_QUEUE_DEFAULT);
+	queue.type = config_str("RPC_QUEUE_TYPE", "classic");
+	if (rpc_queue_config_check(&queue, err, sizeof(err)) == -1)
+		fatalx("config invalid: %s", err);
 
 	be->nworkers = config_long_or_die("BACKEND_WORKERS", 2, 1, MAX_WORKERS);
 	prefetch = config_long_or_die("BACKEND_PREFETCH", 16, 1, 1000);
@@ -103,8 +113,8 @@ backend_start(struct backend *be)
 
 		snprintf(name, sizeof(name), "worker%ld", i);
 		w->db = db_open(name, rw_url, read_url);
-		w->rpc = rpc_server_start(name, amqp_url, (unsigned)prefetch,
-		    &h, w, err, sizeof(err));
+		w->rpc = rpc_server_start(name, amqp_url, &queue,
+		    (unsigned)prefetch, &h, w, err, sizeof(err));
 		if (w->rpc == NULL)
 			fatalx("config invalid: %s", err);
 	}

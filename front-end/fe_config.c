@@ -29,6 +29,17 @@ fe_config_secret(void)
 	return s;
 }
 
+static void
+fe_config_rpc_queue(struct rpc_queue_config *q)
+{
+	char err[128];
+
+	q->name = config_str("RPC_QUEUE", RPC_QUEUE_DEFAULT);
+	q->type = config_str("RPC_QUEUE_TYPE", "classic");
+	if (rpc_queue_config_check(q, err, sizeof(err)) == -1)
+		fatalx("config invalid: %s", err);
+}
+
 void
 fe_config_load(struct fe_config *c)
 {
@@ -38,6 +49,7 @@ fe_config_load(struct fe_config *c)
 	c->port = (unsigned)config_long_or_die("PORT", 8080, 1, 65535);
 	if ((c->amqp_url = config_str("AMQP_URL", NULL)) == NULL)
 		fatalx("config missing: AMQP_URL must be set (see --help)");
+	fe_config_rpc_queue(&c->rpc_queue);
 	c->session_secret = fe_config_secret();
 	c->cookie_secure = config_bool_or_die("COOKIE_SECURE", 0);
 	c->rpc_timeout_ms = (unsigned)config_long_or_die("RPC_TIMEOUT_MS",

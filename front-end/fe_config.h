@@ -5,11 +5,14 @@
 
 #include <stddef.h>
 
+#include "rpc.h"
+
 #define FE_SECRET_MIN	32	/* characters of SESSION_SECRET */
 
 struct fe_config {
 	unsigned		 port;
 	const char		*amqp_url;
+	struct rpc_queue_config	 rpc_queue;
 	const char		*session_secret;
 	int			 cookie_secure;
 	unsigned		 rpc_timeout_ms;

@@ -35,6 +35,8 @@ static const char usage[] =
 "                              (required)\n"
 "  COOKIE_SECURE               1: Secure + __Host- cookies, HSTS (default 0)\n"
 "  RPC_TIMEOUT_MS              back-end answer deadline (default 3000)\n"
+"  RPC_QUEUE                   back end's queue (default request)\n"
+"  RPC_QUEUE_TYPE              classic (default, non-durable) | quorum\n"
 "  HTTP_THREADS                event threads (default: cores)\n"
 "  HTTP_MAX_CONN               connections (default 1000)\n"
 "  HTTP_MAX_CONN_PER_IP        per client address, 0 = unlimited (default 64)\n"
@@ -80,7 +82,8 @@ frontend_start(struct frontend *fe)
 	    cfg->argon2_iterations, cfg->argon2_memory, cfg->hash_queue_max,
 	    err, sizeof(err))) == NULL)
 		fatalx("config invalid: %s", err);
-	if ((fe->rpc = rpc_client_start("rpc", cfg->amqp_url, err,
+	if ((fe->rpc = rpc_client_start("rpc", cfg->amqp_url, &cfg->rpc_queue,
+	    err,
 	    sizeof(err))) == NULL)
 		fatalx("config invalid: %s", err);
 	if ((fe->http = http_start(fe, err, sizeof(err))) == NULL)

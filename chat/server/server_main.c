@@ -54,6 +54,8 @@ static const char usage[] =
 "  CHAT_PRESENCE_MAX     no join/leave notices in bigger rooms (500)\n"
 "  CHAT_DRAIN_TIMEOUT    seconds to drain on SIGTERM (default 10)\n"
 "  CHAT_RPC_TIMEOUT_MS   back-end calls (default 2000)\n"
+"  RPC_QUEUE             back end's queue (default request)\n"
+"  RPC_QUEUE_TYPE        classic (default, non-durable) | quorum\n"
 "  CHAT_NAME_TTL         seconds a dead replica keeps names (default 30)\n"
 "  AMQP_HEARTBEAT        seconds (default 10)   LOG_LEVEL  debug|info|warn\n";
 

@@ -16,7 +16,8 @@ settings_uint(const char *name, long def, long min, long max)
 void
 settings_load(unsigned port)
 {
-	const char *store;
+	const char	*store;
+	char		 err[128];
 
 	memset(&settings, 0, sizeof(settings));
 	settings.port = port;
@@ -30,6 +31,10 @@ settings_load(unsigned port)
 		fatalx("config invalid: CHAT_STORE must be backend or memory");
 	if (settings.store_backend && settings.amqp_url == NULL)
 		fatalx("config invalid: CHAT_STORE=backend needs AMQP_URL");
+	settings.rpc_queue.name = config_str("RPC_QUEUE", RPC_QUEUE_DEFAULT);
+	settings.rpc_queue.type = config_str("RPC_QUEUE_TYPE", "classic");
+	if (rpc_queue_config_check(&settings.rpc_queue, err, sizeof(err)) == -1)
+		fatalx("config invalid: %s", err);
 	settings.max_conn = settings_uint("CHAT_MAX_CONN", 100000, 0, 10000000);
 	settings.max_conn_per_ip = settings_uint("CHAT_MAX_CONN_PER_IP", 32, 0,
 	    10000000);

@@ -8,10 +8,13 @@
 
 #include <stddef.h>
 
+#include "rpc.h"
+
 struct settings {
 	unsigned	 port;
 	unsigned	 admin_port;
 	const char	*amqp_url;		/* NULL: standalone */
+	struct rpc_queue_config rpc_queue;	/* the back end's queue */
 	int		 store_backend;		/* names and history via back end */
 	unsigned	 max_conn;		/* 0: unlimited */
 	unsigned	 max_conn_per_ip;	/* 0: unlimited */

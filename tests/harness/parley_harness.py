@@ -365,7 +365,7 @@ class RpcClient:
         params.heartbeat = 30
         self.conn = pika.BlockingConnection(params)
         self.ch = self.conn.channel()
-        self.ch.queue_declare("requests", durable=True)
+        self.ch.queue_declare("request")  # the book's declaration
         self.replies = {}
         self.ch.basic_consume("amq.rabbitmq.reply-to", self._on_reply, auto_ack=True)
 
@@ -376,7 +376,7 @@ class RpcClient:
         import pika
         cid = correlation_id or uuid.uuid4().hex
         props = pika.BasicProperties(reply_to=reply_to, correlation_id=cid)
-        self.ch.basic_publish("", "requests", body, props)
+        self.ch.basic_publish("", "request", body, props)
         return cid
 
     def send(self, action, data):
