@@ -8,6 +8,7 @@
 #include "jsonx.h"
 #include "log.h"
 
+#define EMAIL_MIN	3	/* db/001-users.sql */
 #define EMAIL_MAX	254	/* RFC 5321 path limit */
 #define HASH_MAX	512	/* an Argon2id PHC string is ~100 bytes */
 
@@ -17,25 +18,43 @@
  * salted, so a different registration of the same email never matches.
  * Two statements on purpose: ON CONFLICT waits for a concurrent insert of
  * the same email to commit, and only a new statement's snapshot sees it.
+ * Addresses are one account whatever their case (db/030-email-case.sql):
+ * the conflict may be on the primary key or on the lower(email) index, and
+ * the stored spelling is kept (the textbook's front end stores as typed).
  */
 static const struct db_query q_insert = {
 	"user_insert",
-	"INSERT INTO users (email, hash) VALUES ($1, $2) "
-	"ON CONFLICT (email) DO NOTHING",
+	"INSERT INTO users (email, hash) VALUES ($1, $2) ON CONFLICT DO NOTHING",
 	2, DB_WRITE
 };
 
 static const struct db_query q_same = {
 	"user_same",
-	"SELECT 1 FROM users WHERE email = $1 AND hash = $2",
+	"SELECT 1 FROM users WHERE lower(email) = lower($1) AND hash = $2",
 	2, DB_WRITE
 };
 
 static const struct db_query q_gethash = {
 	"user_gethash",
-	"SELECT hash FROM users WHERE email = $1",
+	"SELECT hash FROM users WHERE lower(email) = lower($1)",
 	1, DB_READ
 };
+
+/* The schema's bounds, checked here so a client hears why, not "database
+ * error" (the textbook's front end sends whatever was typed). */
+static int
+user_email(json_t *data, const char **email, char *err, size_t errlen)
+{
+	if (jsonx_get_string(data, "email", EMAIL_MAX, email, err,
+	    errlen) == -1)
+		return -1;
+	if (strlen(*email) < EMAIL_MIN) {
+		snprintf(err, errlen, "email must be %d to %d characters long",
+		    EMAIL_MIN, EMAIL_MAX);
+		return -1;
+	}
+	return 0;
+}
 
 json_t *
 action_register(struct db *db, json_t *data)
@@ -45,8 +64,7 @@ action_register(struct db *db, json_t *data)
 	char		 err[128];
 	int		 created;
 
-	if (jsonx_get_string(data, "email", EMAIL_MAX, &email, err,
-	    sizeof(err)) == -1 ||
+	if (user_email(data, &email, err, sizeof(err)) == -1 ||
 	    jsonx_get_string(data, "hash", HASH_MAX, &hash, err,
 	    sizeof(err)) == -1)
 		return jsonx_failure(err);

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "fe_config.h"
 #include "log.h"
+#include "pbkdf2.h"
 
 static unsigned
 fe_config_cores(void)
@@ -70,6 +71,9 @@ fe_config_load(struct fe_config *c)
 	    "ARGON2_ITERATIONS", 2, 2, 100);
 	c->argon2_memory = (size_t)config_long_or_die("ARGON2_MEMORY_KIB",
 	    19456, 19456, 4194304) * 1024;
+	c->legacy_pbkdf2_iterations = (unsigned long)config_long_or_die(
+	    "LEGACY_PBKDF2_ITERATIONS", (long)PBKDF2_REF_ITERATIONS, 0,
+	    (long)PBKDF2_MAX_ITERATIONS);
 	c->session_idle_s = config_long_or_die("SESSION_IDLE_TIMEOUT_S", 1800,
 	    1, 30L * 86400);
 	c->session_absolute_s = config_long_or_die(

@@ -24,6 +24,7 @@ struct fe_config {
 	unsigned		 hash_queue_max;
 	unsigned long long	 argon2_iterations;
 	size_t			 argon2_memory;		/* bytes */
+	unsigned long		 legacy_pbkdf2_iterations; /* 0: off */
 	long			 session_idle_s;
 	long			 session_absolute_s;
 	long			 login_account_max;	/* 0: unlimited */

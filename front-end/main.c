@@ -45,6 +45,8 @@ static const char usage[] =
 "  HASH_QUEUE_MAX              waiting hashes before 503 (default 256)\n"
 "  ARGON2_MEMORY_KIB           Argon2id memory (default 19456, minimum)\n"
 "  ARGON2_ITERATIONS           Argon2id passes (default 2, minimum)\n"
+"  LEGACY_PBKDF2_ITERATIONS    rounds of the textbook's werkzeug hashes every\n"
+"                              failed log-in costs (default 260000, 0 = off)\n"
 "  SESSION_IDLE_TIMEOUT_S      (default 1800)\n"
 "  SESSION_ABSOLUTE_TIMEOUT_S  (default 43200)\n"
 "  LOGIN_ACCOUNT_MAX_FAILURES  per account per window, 0 = off (default 5)\n"
@@ -79,7 +81,8 @@ frontend_start(struct frontend *fe)
 	denylist_init();
 	frontend_metrics(fe);
 	if ((fe->hasher = hasher_start(cfg->hash_threads,
-	    cfg->argon2_iterations, cfg->argon2_memory, cfg->hash_queue_max,
+	    cfg->argon2_iterations, cfg->argon2_memory,
+	    cfg->legacy_pbkdf2_iterations, cfg->hash_queue_max,
 	    err, sizeof(err))) == NULL)
 		fatalx("config invalid: %s", err);
 	if ((fe->rpc = rpc_client_start("rpc", cfg->amqp_url, &cfg->rpc_queue,

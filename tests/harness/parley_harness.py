@@ -261,6 +261,10 @@ class Services:
         self.postgres = postgres
         self.rabbitmq = rabbitmq
 
+    def amqp_url_for(self, role):
+        """The broker URL a daemon or client of `role` connects with."""
+        return self.amqp_url
+
 
 def shared_services():
     """The suite's shared servers if tests/run started them, else private ones."""
