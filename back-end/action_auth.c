@@ -23,7 +23,7 @@
  */
 static const struct db_query q_login_prepare = {
 	"login_prepare",
-	"SELECT (SELECT hash FROM users WHERE email = $1), "
+	"SELECT (SELECT hash FROM users WHERE lower(email) = lower($1)), "
 	"ceil(extract(epoch FROM greatest(interval '0', "
 	"(SELECT at + make_interval(secs => $3::double precision) - now() "
 	"FROM login_failures WHERE $4::int > 0 AND account = $2 "
@@ -48,7 +48,8 @@ static const struct db_query q_login_failed = {
 /* Compare-and-set: a second run, or a concurrent change, updates nothing. */
 static const struct db_query q_sethash = {
 	"user_sethash",
-	"UPDATE users SET hash = $3 WHERE email = $1 AND hash = $2",
+	"UPDATE users SET hash = $3 WHERE lower(email) = lower($1) "
+	"AND hash = $2",
 	3, DB_WRITE
 };
 

@@ -23,8 +23,9 @@ static const struct db_query q_session_create = {
 	"old AS (DELETE FROM sessions WHERE $5 <> '' AND id_hash = $5), "
 	"reset AS (DELETE FROM login_failures WHERE $6 <> '' AND account = $6) "
 	"INSERT INTO sessions (id_hash, email, idle_timeout, expires_at) "
-	"VALUES ($1, $2, make_interval(secs => $3::double precision), "
-	"now() + make_interval(secs => $4::double precision)) "
+	"SELECT $1, email, make_interval(secs => $3::double precision), "
+	"now() + make_interval(secs => $4::double precision) "
+	"FROM users WHERE lower(email) = lower($2) "	/* as stored */
 	"ON CONFLICT (id_hash) DO NOTHING",
 	6, DB_WRITE
 };
@@ -35,6 +36,13 @@ static const struct db_query q_session_get = {
 	"UPDATE sessions SET last_seen = now() WHERE id_hash = $1 "
 	"AND expires_at > now() AND last_seen + idle_timeout > now() "
 	"RETURNING email",
+	1, DB_WRITE
+};
+
+/* After an insert of nothing: a redelivery, or no such account. */
+static const struct db_query q_session_exists = {
+	"session_exists",
+	"SELECT 1 FROM sessions WHERE id_hash = $1",
 	1, DB_WRITE
 };
 
@@ -51,6 +59,7 @@ action_session_create(struct db *db, json_t *data)
 	char		 idle[24], absolute[24], err[128];
 	long long	 idle_s, absolute_s;
 	PGresult	*res;
+	int		 created;
 
 	params[4] = params[5] = "";
 	if (fields_hex(data, "id_hash", 64, &params[0], err,
@@ -75,7 +84,17 @@ action_session_create(struct db *db, json_t *data)
 	if ((res = db_exec(db, &q_session_create, params, err,
 	    sizeof(err))) == NULL)
 		return jsonx_failure(err);
+	created = strcmp(PQcmdTuples(res), "1") == 0;
 	PQclear(res);
+	if (!created) {
+		if ((res = db_exec(db, &q_session_exists, params, err,
+		    sizeof(err))) == NULL)
+			return jsonx_failure(err);
+		created = PQntuples(res) == 1;
+		PQclear(res);
+	}
+	if (!created)
+		return jsonx_failure("Unknown user");
 	return json_pack("{sb}", "success", 1);
 }
 

@@ -15,23 +15,25 @@
  * salted, so a different registration of the same email never matches.
  * Two statements on purpose: ON CONFLICT waits for a concurrent insert of
  * the same email to commit, and only a new statement's snapshot sees it.
+ * Addresses are one account whatever their case (db/030-email-case.sql):
+ * the conflict may be on the primary key or on the lower(email) index, and
+ * the stored spelling is kept (the textbook's front end stores as typed).
  */
 static const struct db_query q_insert = {
 	"user_insert",
-	"INSERT INTO users (email, hash) VALUES ($1, $2) "
-	"ON CONFLICT (email) DO NOTHING",
+	"INSERT INTO users (email, hash) VALUES ($1, $2) ON CONFLICT DO NOTHING",
 	2, DB_WRITE
 };
 
 static const struct db_query q_same = {
 	"user_same",
-	"SELECT 1 FROM users WHERE email = $1 AND hash = $2",
+	"SELECT 1 FROM users WHERE lower(email) = lower($1) AND hash = $2",
 	2, DB_WRITE
 };
 
 static const struct db_query q_gethash = {
 	"user_gethash",
-	"SELECT hash FROM users WHERE email = $1",
+	"SELECT hash FROM users WHERE lower(email) = lower($1)",
 	1, DB_READ
 };
 
@@ -43,8 +45,7 @@ action_register(struct db *db, json_t *data)
 	char		 err[128];
 	int		 created;
 
-	if (jsonx_get_string(data, "email", FIELDS_EMAIL_MAX, &email, err,
-	    sizeof(err)) == -1 ||
+	if (fields_email(data, &email, err, sizeof(err)) == -1 ||
 	    jsonx_get_string(data, "hash", FIELDS_HASH_MAX, &hash, err,
 	    sizeof(err)) == -1)
 		return jsonx_failure(err);

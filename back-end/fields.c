@@ -1,8 +1,23 @@
 /* fields.c — validation of request fields (fields.h). */
 #include <stdio.h>
+#include <string.h>
 
 #include "fields.h"
 #include "jsonx.h"
+
+int
+fields_email(json_t *obj, const char **out, char *err, size_t errlen)
+{
+	if (jsonx_get_string(obj, "email", FIELDS_EMAIL_MAX, out, err,
+	    errlen) == -1)
+		return -1;
+	if (strlen(*out) < FIELDS_EMAIL_MIN) {
+		snprintf(err, errlen, "email must be %d to %d characters long",
+		    FIELDS_EMAIL_MIN, FIELDS_EMAIL_MAX);
+		return -1;
+	}
+	return 0;
+}
 
 int
 fields_hex(json_t *obj, const char *key, size_t len, const char **out,

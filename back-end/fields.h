@@ -6,9 +6,14 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#define FIELDS_EMAIL_MIN	3	/* db/001-users.sql */
 #define FIELDS_EMAIL_MAX	254	/* RFC 5321 path limit */
 #define FIELDS_HASH_MAX		512	/* Argon2id PHC strings: ~100 */
 
+/* An e-mail address within the schema's bounds, checked here so a client
+ * hears why, not "database error" (the textbook's front end sends whatever
+ * was typed). */
+int	fields_email(json_t *obj, const char **out, char *err, size_t errlen);
 /* A string of exactly len lower-case hex digits. */
 int	fields_hex(json_t *obj, const char *key, size_t len, const char **out,
 	    char *err, size_t errlen);

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "log.h"
 #include "mq.h"
+#include "rpc.h"
 #include "rpc_server.h"
 #include "signals.h"
 #include "xmalloc.h"
@@ -27,11 +28,12 @@
 static const char usage[] =
 "usage: back-end [--help | --version | --healthcheck]\n"
 "\n"
-"Consumes account requests from the RabbitMQ queue 'requests' and answers\n"
+"Consumes account requests from a RabbitMQ queue (RPC_QUEUE) and answers\n"
 "them from PostgreSQL (docs/backend.md has the details).\n";
 
 struct be_settings {
 	const char	*amqp_url;
+	struct rpc_queue_config rpc_queue;
 	const char	*rw_url;
 	const char	*read_url;
 	long		 workers;
@@ -46,6 +48,8 @@ struct be_settings {
 static const struct config_setting be_table[] = {
 	{ "AMQP_URL", CONFIG_STR(BE(amqp_url)), 0, 0, 0, NULL, CONFIG_REQUIRED,
 	    "RabbitMQ URI amqp://user:pass@host:5672[/vhost]" },
+	CONFIG_ROW_RPC_QUEUE(BE(rpc_queue.name)),
+	CONFIG_ROW_RPC_QUEUE_TYPE(BE(rpc_queue.type)),
 	{ "DATABASE_URL", CONFIG_STR(BE(rw_url)), 0, 0, 0, NULL,
 	    CONFIG_REQUIRED, "libpq URI or conninfo of the read-write database" },
 	{ "DATABASE_READ_URL", CONFIG_STR(BE(read_url)), 0, 0, 0,
@@ -115,7 +119,7 @@ backend_start(struct backend *be, const struct be_settings *set)
 
 		snprintf(name, sizeof(name), "worker%ld", i);
 		w->db = db_open(name, set->rw_url, read_url);
-		w->rpc = rpc_server_start(name, set->amqp_url,
+		w->rpc = rpc_server_start(name, set->amqp_url, &set->rpc_queue,
 		    (unsigned)set->prefetch,
 		    &h, w, err, sizeof(err));
 		if (w->rpc == NULL)
@@ -156,6 +160,8 @@ main(int argc, char **argv)
 	memset(&be, 0, sizeof(be));
 	memset(&set, 0, sizeof(set));
 	config_load(be_table, CONFIG_NSETTINGS(be_table), &set);
+	if (rpc_queue_config_check(&set.rpc_queue, err, sizeof(err)) == -1)
+		fatalx("config invalid: %s", err);
 	log_init("back-end", set.log_level);
 	mq_set_heartbeat(set.amqp_heartbeat);
 	backend_start(&be, &set);

@@ -159,6 +159,30 @@ auth_register_store(struct req *req)
 	    a->email, "hash", req->job.out));
 }
 
+/*
+ * REGISTER refused for another reason than an existing account: the back
+ * end's own validation (its limits can be stricter than ours) gets the form
+ * again with its message; outages and unknown actions get their pages.
+ */
+static enum step
+auth_register_refused(struct req *req, const char *msg)
+{
+	struct auth_state	*a = auth_state(req);
+	struct html_form	 f = { 0 };
+	char			 text[200];
+
+	if (msg == NULL || strncmp(msg, "database ", 9) == 0 ||
+	    strncmp(msg, "unknown action", 14) == 0)
+		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	snprintf(text, sizeof(text), "This account could not be created: "
+	    "%s.", msg);
+	f.email = a->email;
+	f.form_error = text;
+	if (strstr(msg, "email") != NULL)
+		f.email_error = "Please check this email address.";
+	return auth_form_page(req, MHD_HTTP_BAD_REQUEST, &f, 1);
+}
+
 static enum step
 auth_register_stored(struct req *req)
 {
@@ -173,7 +197,7 @@ auth_register_stored(struct req *req)
 	if (!json_is_true(json_object_get(reply, "success"))) {
 		msg = json_string_value(json_object_get(reply, "message"));
 		if (msg == NULL || strcmp(msg, AUTH_EXISTS) != 0)
-			return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+			return auth_register_refused(req, msg);
 		log_info("auth register refused reason=exists ip=%s", req->ip);
 		f.email = a->email;
 		f.email_error = "An account with this email address already "

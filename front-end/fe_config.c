@@ -4,6 +4,7 @@
 #include "config.h"
 #include "fe_config.h"
 #include "log.h"
+#include "pbkdf2.h"
 
 #define FE(field)	struct fe_config, field
 
@@ -12,6 +13,8 @@ const struct config_setting fe_settings[] = {
 	    "HTTP port; also serves /healthz, /readyz, /metrics" },
 	{ "AMQP_URL", CONFIG_STR(FE(amqp_url)), 0, 0, 0, NULL, CONFIG_REQUIRED,
 	    "RabbitMQ URI amqp://user:pass@host:5672[/vhost]" },
+	CONFIG_ROW_RPC_QUEUE(FE(rpc_queue.name)),
+	CONFIG_ROW_RPC_QUEUE_TYPE(FE(rpc_queue.type)),
 	{ "SESSION_SECRET", CONFIG_STR(FE(session_secret)), 0, 0, 0, NULL,
 	    CONFIG_REQUIRED, ">= 32 random characters, the same on every "
 	    "replica (openssl rand -hex 32)" },
@@ -35,6 +38,10 @@ const struct config_setting fe_settings[] = {
 	    19456, 4194304, NULL, 0, "Argon2id memory per hash" },
 	{ "ARGON2_ITERATIONS", CONFIG_UINT(FE(argon2_iterations)), 2, 2, 100,
 	    NULL, 0, "Argon2id passes" },
+	{ "LEGACY_PBKDF2_ITERATIONS", CONFIG_UINT(FE(legacy_pbkdf2_iterations)),
+	    (long)PBKDF2_REF_ITERATIONS, 0, (long)PBKDF2_MAX_ITERATIONS, NULL, 0,
+	    "rounds of the textbook's werkzeug hashes every failed log-in "
+	    "costs, 0 = off" },
 	{ "SESSION_IDLE_TIMEOUT_S", CONFIG_LONG(FE(session_idle_s)), 1800, 1,
 	    30L * 86400, NULL, 0, "a session ends this long without a request" },
 	{ "SESSION_ABSOLUTE_TIMEOUT_S", CONFIG_LONG(FE(session_absolute_s)),
@@ -56,8 +63,12 @@ const size_t fe_nsettings = CONFIG_NSETTINGS(fe_settings);
 void
 fe_config_load(struct fe_config *c)
 {
+	char err[128];
+
 	memset(c, 0, sizeof(*c));
 	config_load(fe_settings, fe_nsettings, c);
+	if (rpc_queue_config_check(&c->rpc_queue, err, sizeof(err)) == -1)
+		fatalx("config invalid: %s", err);
 	if (strlen(c->session_secret) < FE_SECRET_MIN)
 		fatalx("config invalid: SESSION_SECRET must be at least %d "
 		    "characters long", FE_SECRET_MIN);

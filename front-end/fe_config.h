@@ -6,12 +6,14 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "rpc.h"
 
 #define FE_SECRET_MIN	32	/* characters of SESSION_SECRET */
 
 struct fe_config {
 	unsigned		 port;
 	const char		*amqp_url;
+	struct rpc_queue_config	 rpc_queue;
 	const char		*session_secret;
 	int			 cookie_secure;
 	unsigned		 rpc_timeout_ms;
@@ -23,6 +25,7 @@ struct fe_config {
 	unsigned		 hash_queue_max;
 	unsigned		 argon2_iterations;
 	unsigned		 argon2_memory_kib;
+	unsigned		 legacy_pbkdf2_iterations; /* 0: off */
 	long			 session_idle_s;
 	long			 session_absolute_s;
 	long			 login_account_max;	/* 0: unlimited */

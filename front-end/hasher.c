@@ -9,6 +9,7 @@
 #include "hasher.h"
 #include "log.h"
 #include "metrics.h"
+#include "pbkdf2.h"
 #include "xmalloc.h"
 
 /* OWASP Password Storage Cheat Sheet: m=19 MiB, t=2, p=1 at least. */
@@ -18,6 +19,7 @@
 struct hasher {
 	unsigned long long	 opslimit;
 	size_t			 memlimit;
+	unsigned long		 legacy_iterations;	/* 0: werkzeug off */
 	size_t			 queue_max;
 	pthread_t		*threads;
 	unsigned		 nthreads;
@@ -32,6 +34,55 @@ struct hasher {
 	struct counter		*c_failed;
 };
 
+static int
+hasher_is_argon2(const char *hash)
+{
+	return strncmp(hash, "$argon2id$", 10) == 0 ||
+	    strncmp(hash, "$argon2i$", 9) == 0;
+}
+
+/*
+ * One verification.  Every failure costs the same whatever was stored —
+ * an Argon2id hash, a werkzeug PBKDF2 hash, an unknown format, or the dummy
+ * of an unknown account: one Argon2id verify plus PBKDF2 with
+ * legacy_iterations rounds, the work a failed legacy check does.  So the
+ * time of a failed log-in does not tell which kind of account (if any) is
+ * behind an address.  Successes need not hide anything.
+ */
+static void
+hasher_verify(struct hasher *h, struct hasher_job *job)
+{
+	enum pbkdf2_verdict	 legacy = PBKDF2_NOT_WERKZEUG;
+	unsigned long		 done = 0;
+	size_t			 pwlen = strlen(job->password);
+
+	if (h->legacy_iterations > 0)
+		legacy = pbkdf2_werkzeug_verify(job->hash, job->password,
+		    &done);
+	if (legacy == PBKDF2_MATCH) {
+		job->ok = 1;
+		job->needs_rehash = 1;	/* upgraded to Argon2id now */
+		return;
+	}
+	if (legacy == PBKDF2_NOT_WERKZEUG && hasher_is_argon2(job->hash)) {
+		job->ok = crypto_pwhash_str_verify(job->hash, job->password,
+		    pwlen) == 0;
+		if (job->ok) {
+			job->needs_rehash = crypto_pwhash_str_needs_rehash(
+			    job->hash, h->opslimit, h->memlimit) != 0;
+			return;
+		}
+	} else {
+		/* Unknown format or failed legacy check: as if Argon2id. */
+		if (crypto_pwhash_str_verify(h->dummy, job->password,
+		    pwlen) == 0)
+			log_warnx("%s: dummy hash matched", __func__);
+		job->ok = 0;
+	}
+	if (done < h->legacy_iterations)
+		pbkdf2_burn(h->legacy_iterations - done);
+}
+
 static void
 hasher_run(struct hasher *h, struct hasher_job *job)
 {
@@ -45,13 +96,8 @@ hasher_run(struct hasher *h, struct hasher_job *job)
 			log_warnx("argon2 hash failed (out of memory?)");
 			counter_add(h->c_failed, 1);
 		}
-	} else {
-		job->ok = crypto_pwhash_str_verify(job->hash, job->password,
-		    strlen(job->password)) == 0;
-		job->needs_rehash = job->ok &&
-		    crypto_pwhash_str_needs_rehash(job->hash, h->opslimit,
-		    h->memlimit) != 0;
-	}
+	} else
+		hasher_verify(h, job);
 	job->seconds = (double)(clock_now_us() - start) / 1e6;
 	histogram_observe(job->op == HASHER_HASH ? h->h_hash : h->h_verify,
 	    job->seconds);
@@ -98,7 +144,8 @@ hasher_metrics(struct hasher *h)
 
 struct hasher *
 hasher_start(unsigned threads, unsigned long long opslimit, size_t memlimit,
-    size_t queue_max, char *err, size_t errlen)
+    unsigned long legacy_iterations, size_t queue_max, char *err,
+    size_t errlen)
 {
 	struct hasher	*h;
 	unsigned char	 pw[32];
@@ -113,6 +160,7 @@ hasher_start(unsigned threads, unsigned long long opslimit, size_t memlimit,
 	h = xcalloc(1, sizeof(*h));
 	h->opslimit = opslimit;
 	h->memlimit = memlimit;
+	h->legacy_iterations = legacy_iterations;
 	h->queue_max = queue_max;
 	h->tail = &h->head;
 	pthread_mutex_init(&h->lock, NULL);

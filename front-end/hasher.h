@@ -1,5 +1,7 @@
 /*
- * hasher.h — Argon2id (libsodium) on a fixed pool of worker threads.
+ * hasher.h — Argon2id (libsodium) on a fixed pool of worker threads; VERIFY
+ * also accepts the textbook's werkzeug "pbkdf2:sha256:N$salt$hex" hashes
+ * (needs_rehash is then set: the caller upgrades the row to Argon2id).
  *
  * Hashing costs tens of milliseconds and ARGON2_MEMORY_KIB of memory, so it
  * never runs on an HTTP thread, and at most `threads` hashes run at once:
@@ -31,10 +33,15 @@ struct hasher_job {
 
 struct hasher;
 
-/* memlimit in bytes; fails (NULL, reason in err) below OWASP's minimum. */
+/*
+ * memlimit in bytes; fails (NULL, reason in err) below OWASP's minimum.
+ * legacy_iterations: PBKDF2 rounds every failed VERIFY spends, so that
+ * failures cost what a failed werkzeug check costs; 0 turns werkzeug
+ * hashes off (they then fail like an unknown format).
+ */
 struct hasher	*hasher_start(unsigned threads, unsigned long long opslimit,
-		    size_t memlimit, size_t queue_max, char *err,
-		    size_t errlen);
+		    size_t memlimit, unsigned long legacy_iterations,
+		    size_t queue_max, char *err, size_t errlen);
 /* Queue a job; -1 (done never runs) when the queue is full or stopping. */
 int		 hasher_submit(struct hasher *, struct hasher_job *);
 /* A hash of a random password with the current parameters: unknown

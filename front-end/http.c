@@ -212,6 +212,23 @@ http_send(struct req *req)
 
 /* --- asynchronous work -------------------------------------------------- */
 
+/* A success:false reply, logged with its message (printable, bounded). */
+static void
+http_rpc_refused(const char *action, json_t *reply)
+{
+	const char	*msg = json_string_value(json_object_get(reply,
+			    "message"));
+	char		 clean[160];
+	size_t		 i;
+
+	for (i = 0; msg != NULL && msg[i] != '\0' && i < sizeof(clean) - 1;
+	    i++)
+		clean[i] = msg[i] >= ' ' && msg[i] < 0x7f && msg[i] != '"' ?
+		    msg[i] : '?';
+	clean[i] = '\0';
+	log_warnx("rpc refused action=%s message=\"%s\"", action, clean);
+}
+
 static void
 http_rpc_done(enum rpc_status status, json_t *reply, void *arg)
 {
@@ -232,6 +249,8 @@ http_rpc_done(enum rpc_status status, json_t *reply, void *arg)
 	if (status != RPC_OK)
 		log_warnx("rpc failed action=%s status=%s ms=%.0f",
 		    req->rpc_action, rpc_status_name(status), seconds * 1e3);
+	else if (!json_is_true(json_object_get(reply, "success")))
+		http_rpc_refused(req->rpc_action, reply);
 	req->rpc_status = status;
 	req->reply = reply != NULL ? json_incref(reply) : NULL;
 	MHD_resume_connection(req->conn);

@@ -81,10 +81,11 @@ frontend_start(struct frontend *fe)
 	frontend_metrics(fe);
 	if ((fe->hasher = hasher_start(cfg->hash_threads,
 	    cfg->argon2_iterations, (size_t)cfg->argon2_memory_kib * 1024,
+	    cfg->legacy_pbkdf2_iterations,
 	    cfg->hash_queue_max, err, sizeof(err))) == NULL)
 		fatalx("config invalid: %s", err);
-	if ((fe->rpc = rpc_client_start("rpc", cfg->amqp_url, err,
-	    sizeof(err))) == NULL)
+	if ((fe->rpc = rpc_client_start("rpc", cfg->amqp_url, &cfg->rpc_queue,
+	    err, sizeof(err))) == NULL)
 		fatalx("config invalid: %s", err);
 	if ((fe->http = http_start(fe, &frontend_site, err,
 	    sizeof(err))) == NULL)

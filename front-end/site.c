@@ -155,7 +155,25 @@ static const struct {
 	    "try again." },
 	{ 503, "Service unavailable", "The service is temporarily "
 	    "unavailable. Nothing was lost; please try again in a moment." },
+	{ 501, "Not available", "This server cannot do that yet: the service "
+	    "behind it does not know this request (it is probably an older "
+	    "version). Nothing was changed. Trying again will not help; "
+	    "please tell the site's operator." },
 };
+
+/* The back end said "unknown action": an older back end than this front
+ * end.  Retrying cannot help, so it gets its own page (SPEC §3.2). */
+static int
+site_unknown_action(struct req *req)
+{
+	json_t		*reply = http_reply(req);
+	const char	*msg;
+
+	if (reply == NULL || json_is_true(json_object_get(reply, "success")))
+		return 0;
+	msg = json_string_value(json_object_get(reply, "message"));
+	return msg != NULL && strncmp(msg, "unknown action", 14) == 0;
+}
 
 enum step
 site_error(struct req *req, unsigned status)
@@ -163,6 +181,8 @@ site_error(struct req *req, unsigned status)
 	struct page	p;
 	size_t		i;
 
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE && site_unknown_action(req))
+		status = MHD_HTTP_NOT_IMPLEMENTED;
 	for (i = 0; i < sizeof(site_errors) / sizeof(site_errors[0]); i++)
 		if (site_errors[i].status == status)
 			break;

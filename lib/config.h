@@ -66,6 +66,14 @@ struct config_setting {
 	{ "LOG_LEVEL", CONFIG_STR(__VA_ARGS__), 0, 0, 0, def, 0,		\
 	    "debug, info or warn" }
 
+#define CONFIG_ROW_RPC_QUEUE(...)					\
+	{ "RPC_QUEUE", CONFIG_STR(__VA_ARGS__), 0, 0, 0, "request", 0,	\
+	    "the back end's RPC queue (the textbook's name)" }
+#define CONFIG_ROW_RPC_QUEUE_TYPE(...)					\
+	{ "RPC_QUEUE_TYPE", CONFIG_STR(__VA_ARGS__), 0, 0, 0, "classic", 0,	\
+	    "classic (non-durable, the textbook's) or quorum (durable, "	\
+	    "replicated); the same on every daemon" }
+
 #define CONFIG_NSETTINGS(table)	(sizeof(table) / sizeof((table)[0]))
 
 /*

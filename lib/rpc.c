@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
 #include "jsonx.h"
 #include "log.h"
 #include "mq.h"
@@ -10,17 +9,53 @@
 
 #define RPC_ACTION_MAX	64
 
-void
-rpc_queue_options(struct mq_queue_options *o)
+int
+rpc_queue_config_check(const struct rpc_queue_config *cfg, char *err,
+    size_t errlen)
 {
-	const char *type = config_str("RPC_QUEUE_TYPE", "classic");
+	const char	*name = cfg->name, *type = cfg->type;
+	size_t		 i, n;
 
+	if (name != NULL) {
+		n = strlen(name);
+		if (n == 0 || n > RPC_QUEUE_NAME_MAX) {
+			snprintf(err, errlen, "RPC_QUEUE must be 1 to %d "
+			    "characters", RPC_QUEUE_NAME_MAX);
+			return -1;
+		}
+		/* Server-named and amq.* queues are the broker's own. */
+		if (strncmp(name, "amq.", 4) == 0) {
+			snprintf(err, errlen, "RPC_QUEUE must not start with "
+			    "'amq.'");
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if ((unsigned char)name[i] <= ' ' ||
+			    (unsigned char)name[i] == 0x7f) {
+				snprintf(err, errlen, "RPC_QUEUE must not "
+				    "contain spaces or control characters");
+				return -1;
+			}
+	}
+	if (type != NULL && strcmp(type, "classic") != 0 &&
+	    strcmp(type, "quorum") != 0) {
+		snprintf(err, errlen, "RPC_QUEUE_TYPE must be classic or quorum");
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+rpc_queue_options(const struct rpc_queue_config *cfg,
+    struct mq_queue_options *o)
+{
 	memset(o, 0, sizeof(*o));
-	o->durable = 1;
-	if (strcmp(type, "quorum") == 0)
+	if (cfg->type != NULL && strcmp(cfg->type, "quorum") == 0) {
+		o->durable = 1;		/* RabbitMQ requires it of quorum */
 		o->queue_type = "quorum";
-	else if (strcmp(type, "classic") != 0)
-		fatalx("config invalid: RPC_QUEUE_TYPE must be classic or quorum");
+	}
+	/* classic: no arguments, non-durable, exactly like the book. */
+	return cfg->name != NULL ? cfg->name : RPC_QUEUE_DEFAULT;
 }
 
 int

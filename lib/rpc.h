@@ -1,8 +1,9 @@
 /*
  * rpc.h — the request/reply protocol over RabbitMQ (docs/architecture.md, RPC).
  *
- * Request: {"action": A, "data": {...}} on the durable queue "requests",
- * with reply_to and correlation_id.  Reply: {"success": bool, ...}.
+ * Request: {"action": A, "data": {...}} on the queue "request" (the
+ * textbook's name and declaration by default), with reply_to and
+ * correlation_id.  Reply: {"success": bool, ...}.
  */
 #ifndef PARLEY_RPC_H
 #define PARLEY_RPC_H
@@ -10,17 +11,31 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define RPC_QUEUE		"requests"
+#define RPC_QUEUE_DEFAULT	"request"	/* the textbook's queue */
+#define RPC_QUEUE_NAME_MAX	255		/* AMQP short string */
 #define RPC_MAX_BODY		65536	/* larger requests are refused */
 
 /*
- * How both ends declare the requests queue: durable, and of the type in
- * RPC_QUEUE_TYPE ("classic", the original example's, or "quorum", which
- * survives the loss of a RabbitMQ node).  All clients of one broker must
- * agree.  Reads the environment; a bad value is fatal (call at start-up).
+ * The RPC queue, as every daemon of one broker must declare it (each reads
+ * RPC_QUEUE and RPC_QUEUE_TYPE in its own configuration code).  type
+ * "classic" is the textbook's queue_declare(queue='request'): classic,
+ * non-durable, no arguments; "quorum" is a durable, replicated quorum
+ * queue (Kubernetes), which the textbook's clients cannot share.  NULL
+ * fields mean the defaults ("request", "classic").
  */
+struct rpc_queue_config {
+	const char	*name;
+	const char	*type;		/* "classic" | "quorum" */
+};
+
+/* 0 when usable; -1 with a reason fit for a start-up error otherwise. */
+int	rpc_queue_config_check(const struct rpc_queue_config *, char *err,
+	    size_t errlen);
+
+/* The declaration for a checked config; name points into cfg or a literal. */
 struct mq_queue_options;
-void	rpc_queue_options(struct mq_queue_options *);
+const char *rpc_queue_options(const struct rpc_queue_config *,
+	    struct mq_queue_options *);
 
 /*
  * Split a request body into its action and data object.  On success returns

@@ -28,6 +28,7 @@ struct rpc_client {
 	struct mq		*mq;
 	char			 instance[24];	/* correlation id prefix */
 	struct mq_queue_options	 queue;
+	char			*queue_name;
 	pthread_mutex_t		 lock;		/* guards the fields below */
 	uint64_t		 next_seq;
 	struct rpc_pending	*buckets[RPC_BUCKETS];
@@ -116,7 +117,7 @@ rpc_client_on_connect(struct mq *mq, void *arg)
 	struct rpc_client *c = arg;
 
 	/* Declared here too so requests wait for a back end that is starting. */
-	if (mq_declare_queue(mq, RPC_QUEUE, &c->queue, NULL, 0) == -1)
+	if (mq_declare_queue(mq, c->queue_name, &c->queue, NULL, 0) == -1)
 		return -1;
 	return mq_consume(mq, RPC_REPLY_TO, 1, 0);
 }
@@ -185,8 +186,8 @@ rpc_client_on_down(struct mq *mq, void *arg)
 }
 
 struct rpc_client *
-rpc_client_start(const char *name, const char *amqp_url, char *err,
-    size_t errlen)
+rpc_client_start(const char *name, const char *amqp_url,
+    const struct rpc_queue_config *qc, char *err, size_t errlen)
 {
 	static const struct mq_handlers handlers = {
 		.on_connect = rpc_client_on_connect,
@@ -194,15 +195,19 @@ rpc_client_start(const char *name, const char *amqp_url, char *err,
 		.on_down = rpc_client_on_down,
 		.on_tick = rpc_client_on_tick,
 	};
-	struct rpc_client *c = xcalloc(1, sizeof(*c));
+	struct rpc_client *c;
 
+	if (rpc_queue_config_check(qc, err, errlen) == -1)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
 	snprintf(c->instance, sizeof(c->instance), "%08x%08x",
 	    arc4random(), arc4random());
 	pthread_mutex_init(&c->lock, NULL);
-	rpc_queue_options(&c->queue);
+	c->queue_name = xstrdup(rpc_queue_options(qc, &c->queue));
 	c->mq = mq_start(name, amqp_url, &handlers, c, err, errlen);
 	if (c->mq == NULL) {
 		pthread_mutex_destroy(&c->lock);
+		free(c->queue_name);
 		free(c);
 		return NULL;
 	}
@@ -233,7 +238,7 @@ rpc_call(struct rpc_client *c, const char *action, json_t *data,
 	body = rpc_request_encode(action, data);
 	memset(&pub, 0, sizeof(pub));
 	pub.exchange = "";
-	pub.routing_key = RPC_QUEUE;
+	pub.routing_key = c->queue_name;
 	pub.body = body;
 	pub.body_len = strlen(body);
 	pub.reply_to = RPC_REPLY_TO;
@@ -301,5 +306,6 @@ rpc_client_stop(struct rpc_client *c)
 		return;
 	mq_stop(c->mq);	/* its on_down fails whatever is still pending */
 	pthread_mutex_destroy(&c->lock);
+	free(c->queue_name);
 	free(c);
 }

@@ -17,12 +17,14 @@ enum rpc_status {
 };
 
 struct rpc_client;
+struct rpc_queue_config;
 
 /* reply is borrowed (NULL unless RPC_OK); runs on the client's thread. */
 typedef void	(*rpc_done_fn)(enum rpc_status, json_t *reply, void *arg);
 
+/* Returns NULL with a reason in err for a bad URL or queue config. */
 struct rpc_client *rpc_client_start(const char *name, const char *amqp_url,
-		    char *err, size_t errlen);
+		    const struct rpc_queue_config *, char *err, size_t errlen);
 int		   rpc_client_ready(struct rpc_client *);
 /*
  * Send action with data (borrowed) and call done exactly once, later, from

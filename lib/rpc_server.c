@@ -16,6 +16,7 @@ struct rpc_server {
 	void				*arg;
 	unsigned			 prefetch;
 	struct mq_queue_options		 queue;
+	char				*queue_name;
 };
 
 static int
@@ -23,9 +24,9 @@ rpc_server_on_connect(struct mq *mq, void *arg)
 {
 	struct rpc_server *srv = arg;
 
-	if (mq_declare_queue(mq, RPC_QUEUE, &srv->queue, NULL, 0) == -1)
+	if (mq_declare_queue(mq, srv->queue_name, &srv->queue, NULL, 0) == -1)
 		return -1;
-	return mq_consume(mq, RPC_QUEUE, 0, srv->prefetch);
+	return mq_consume(mq, srv->queue_name, 0, srv->prefetch);
 }
 
 static json_t *
@@ -89,7 +90,8 @@ rpc_server_on_tick(struct mq *mq, void *arg)
 }
 
 struct rpc_server *
-rpc_server_start(const char *name, const char *amqp_url, unsigned prefetch,
+rpc_server_start(const char *name, const char *amqp_url,
+    const struct rpc_queue_config *qc, unsigned prefetch,
     const struct rpc_server_handlers *h, void *arg, char *err, size_t errlen)
 {
 	static const struct mq_handlers handlers = {
@@ -97,14 +99,18 @@ rpc_server_start(const char *name, const char *amqp_url, unsigned prefetch,
 		.on_message = rpc_server_on_message,
 		.on_tick = rpc_server_on_tick,
 	};
-	struct rpc_server *srv = xcalloc(1, sizeof(*srv));
+	struct rpc_server *srv;
 
+	if (rpc_queue_config_check(qc, err, errlen) == -1)
+		return NULL;
+	srv = xcalloc(1, sizeof(*srv));
 	srv->h = *h;
 	srv->arg = arg;
 	srv->prefetch = prefetch;
-	rpc_queue_options(&srv->queue);
+	srv->queue_name = xstrdup(rpc_queue_options(qc, &srv->queue));
 	srv->mq = mq_start(name, amqp_url, &handlers, srv, err, errlen);
 	if (srv->mq == NULL) {
+		free(srv->queue_name);
 		free(srv);
 		return NULL;
 	}
@@ -123,5 +129,6 @@ rpc_server_stop(struct rpc_server *srv)
 	if (srv == NULL)
 		return;
 	mq_stop(srv->mq);
+	free(srv->queue_name);
 	free(srv);
 }

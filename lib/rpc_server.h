@@ -1,5 +1,5 @@
 /*
- * rpc_server.h — consume the requests queue and answer each request.
+ * rpc_server.h — consume the RPC queue and answer each request.
  *
  * The handler runs on the server's mq thread, one request at a time.  The
  * reply is published before the request is acknowledged, so a server that
@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 struct rpc_server;
+struct rpc_queue_config;
 
 /* Returns the reply object (a new reference); never NULL. */
 typedef json_t	*(*rpc_handler_fn)(const char *action, json_t *data, void *arg);
@@ -21,8 +22,10 @@ struct rpc_server_handlers {
 	void		 (*tick)(void *arg);
 };
 
+/* Returns NULL with a reason in err for a bad URL or queue config. */
 struct rpc_server *rpc_server_start(const char *name, const char *amqp_url,
-		    unsigned prefetch, const struct rpc_server_handlers *,
+		    const struct rpc_queue_config *, unsigned prefetch,
+		    const struct rpc_server_handlers *,
 		    void *arg, char *err, size_t errlen);
 int		   rpc_server_ready(struct rpc_server *);
 /* Finish the request in hand, close the connection, free. */

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "rpc.h"
 #include "rpc_client.h"
 #include "xmalloc.h"
 
@@ -21,6 +22,7 @@ int	main(int, char **);
 
 struct bench {
 	struct rpc_client	*client;
+	struct rpc_queue_config	 queue;
 	const char		*email;
 	uint64_t		 stop_us;
 	pthread_mutex_t		 lock;
@@ -101,8 +103,10 @@ main(int argc, char **argv)
 	b.email = config_str("BENCH_EMAIL", "bench@example.com");
 	b.samples = xcalloc(MAX_SAMPLES, sizeof(*b.samples));
 	pthread_mutex_init(&b.lock, NULL);
+	b.queue.name = config_str("RPC_QUEUE", RPC_QUEUE_DEFAULT);
+	b.queue.type = config_str("RPC_QUEUE_TYPE", "classic");
 	if ((b.client = rpc_client_start("bench", config_str("AMQP_URL", ""),
-	    err, sizeof(err))) == NULL)
+	    &b.queue, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	/* Warm up: connection, prepared statements, caches. */
 	data = json_pack("{ss}", "email", b.email);

@@ -1,5 +1,5 @@
 /*
- * rpc-echo — the reference for the RPC benchmark: consumes "requests" like
+ * rpc-echo — the reference for the RPC benchmark: consumes RPC_QUEUE like
  * the back end and answers GETHASH at once, without PostgreSQL, so the
  * difference to the real back end is the database's share of a call.
  */
@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "rpc.h"
 #include "rpc_server.h"
 #include "signals.h"
 
@@ -27,6 +28,7 @@ int
 main(void)
 {
 	const struct rpc_server_handlers h = { echo_handle, NULL };
+	struct rpc_queue_config	 queue;
 	struct rpc_server	*srv[16];
 	const char		*url;
 	long			 workers, i;
@@ -36,10 +38,12 @@ main(void)
 	if ((url = config_str("AMQP_URL", NULL)) == NULL)
 		fatalx("AMQP_URL must be set");
 	workers = config_long_or_die("BACKEND_WORKERS", 2, 1, 16);
+	queue.name = config_str("RPC_QUEUE", RPC_QUEUE_DEFAULT);
+	queue.type = config_str("RPC_QUEUE_TYPE", "classic");
 	signals_block();
 	for (i = 0; i < workers; i++)
-		if ((srv[i] = rpc_server_start("echo", url, 16, &h, NULL, err,
-		    sizeof(err))) == NULL)
+		if ((srv[i] = rpc_server_start("echo", url, &queue, 16, &h,
+		    NULL, err, sizeof(err))) == NULL)
 			fatalx("%s", err);
 	signals_wait();
 	for (i = 0; i < workers; i++)

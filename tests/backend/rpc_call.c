@@ -13,6 +13,7 @@
 #include "config.h"
 #include "jsonx.h"
 #include "log.h"
+#include "rpc.h"
 #include "rpc_client.h"
 
 int	main(int, char **);
@@ -33,6 +34,7 @@ int
 main(int argc, char **argv)
 {
 	struct rpc_client	*c;
+	struct rpc_queue_config	 queue;
 	enum rpc_status		 status;
 	json_t			*data, *reply;
 	unsigned		 timeout;
@@ -46,8 +48,10 @@ main(int argc, char **argv)
 	}
 	log_init("rpc-call", getenv("LOG_LEVEL"));
 	timeout = (unsigned)strtoul(argv[1], NULL, 10);
-	if ((c = rpc_client_start("rpc-call", config_str("AMQP_URL", ""), err,
-	    sizeof(err))) == NULL)
+	queue.name = config_str("RPC_QUEUE", RPC_QUEUE_DEFAULT);
+	queue.type = config_str("RPC_QUEUE_TYPE", "classic");
+	if ((c = rpc_client_start("rpc-call", config_str("AMQP_URL", ""),
+	    &queue, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	wait_ready(c, (unsigned)config_long_or_die("RPC_CALL_CONNECT_MS",
 	    5000, 0, 60000));

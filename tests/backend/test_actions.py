@@ -126,7 +126,7 @@ class BackendActions(unittest.TestCase):
         import pika
         props = pika.BasicProperties(correlation_id="nowhere")
         for _ in range(3):
-            self.rpc.ch.basic_publish("", "requests", b'{"action":"GETHASH","data":{}}', props)
+            self.rpc.ch.basic_publish("", "request", b'{"action":"GETHASH","data":{}}', props)
         # The consumer is not stuck on them: a normal request still works.
         self.assertEqual(self.rpc.call("GETHASH", {"email": email()})["success"], False)
         h.wait_for(lambda: "without reply_to dropped" in self.backend.log(), 10, "drop log")

@@ -33,7 +33,7 @@ class BackendFaults(unittest.TestCase):
         out = self.services.rabbitmq.ctl("list_queues", "name", "messages_unacknowledged")
         for line in out.splitlines():
             parts = line.split()
-            if len(parts) == 2 and parts[0] == "requests":
+            if len(parts) == 2 and parts[0] == "request":
                 return int(parts[1])
         return 0
 
@@ -113,15 +113,15 @@ class BackendFaults(unittest.TestCase):
         self.assertTrue(self.rpc_eventually("REGISTER", {"email": e, "hash": "h"})["success"])
         self.assertEqual(be.stop(), 0)
 
-    def test_quorum_requests_queue(self):
+    def test_quorum_request_queue(self):
         """RPC_QUEUE_TYPE=quorum (Kubernetes: survives a broker pod's loss);
         a replica configured differently says why it cannot start consuming."""
         import pika
         conn = pika.BlockingConnection(pika.URLParameters(self.services.amqp_url))
-        conn.channel().queue_delete("requests")
+        conn.channel().queue_delete("request")
         quorum = {"RPC_QUEUE_TYPE": "quorum"}
         be = h.backend(self.services, replicas=1, test=TEST, env=quorum)[0]
-        self.assertIn("requests\tquorum",
+        self.assertIn("request\tquorum",
                       self.services.rabbitmq.ctl("list_queues", "name", "type"))
         out = subprocess.run([os.path.join(h.BIN, "rpc-call"), "5000", "GETHASH",
                               '{"email":"q@example.com"}'], capture_output=True, text=True,
@@ -132,11 +132,12 @@ class BackendFaults(unittest.TestCase):
                                             "DATABASE_URL": self.services.database_url,
                                             "ADMIN_PORT": str(h.free_port())},
                            log_name="back-end-classic", test=TEST)
-        h.wait_for(lambda: "inequivalent arg 'x-queue-type'" in classic.log(), 20,
+        # The book's declaration (non-durable, no arguments) against it.
+        h.wait_for(lambda: "PRECONDITION_FAILED - inequivalent arg" in classic.log(), 20,
                    "the mismatch to be logged")
         self.assertEqual(classic.stop(), 0)
         self.assertEqual(be.stop(), 0)
-        conn.channel().queue_delete("requests")
+        conn.channel().queue_delete("request")
         conn.close()
 
     def test_rabbitmq_crash(self):

@@ -26,16 +26,16 @@ def rpc_call(amqp_url, timeout_ms, *calls, env=None):
 
 
 class FakeServer(threading.Thread):
-    """Consumes `requests` and answers through `script(props, body, reply)`."""
+    """Consumes `request` and answers through `script(props, body, reply)`."""
 
     def __init__(self, amqp_url, script):
         super().__init__(daemon=True)
         self.script = script
         self.conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
         self.ch = self.conn.channel()
-        self.ch.queue_declare("requests", durable=True)
-        self.ch.queue_purge("requests")
-        self.ch.basic_consume("requests", self.on_request, auto_ack=True)
+        self.ch.queue_declare("request")
+        self.ch.queue_purge("request")
+        self.ch.basic_consume("request", self.on_request, auto_ack=True)
         self.stopping = False
 
     def on_request(self, ch, method, props, body):

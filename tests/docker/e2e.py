@@ -287,7 +287,7 @@ def mq_api(method, path, body=None, user=None, password=None, timeout=10):
 
 
 class RpcProbe:
-    """Sends RPC requests to the `requests` queue through the management API and reads
+    """Sends RPC requests to the `request` queue through the management API and reads
     the replies from a queue of its own (exercises back end + RabbitMQ + PostgreSQL
     without the front end)."""
 
@@ -303,11 +303,11 @@ class RpcProbe:
         corr = corr or uuid.uuid4().hex
         body = {'properties': {'reply_to': self.queue, 'correlation_id': corr,
                                'content_type': 'application/json', 'delivery_mode': 2},
-                'routing_key': 'requests', 'payload_encoding': 'string',
+                'routing_key': 'request', 'payload_encoding': 'string',
                 'payload': json.dumps({'action': action, 'data': data})}
         st, res = mq_api('POST', '/api/exchanges/%2F/amq.default/publish', body)
         if st != 200 or not (res or {}).get('routed'):
-            raise Fail('publish to requests not routed (HTTP %s %s)' % (st, res))
+            raise Fail('publish to request not routed (HTTP %s %s)' % (st, res))
         return corr
 
     def collect(self):

@@ -38,7 +38,7 @@ class FrontendFaults(unittest.TestCase):
         b, m, p = fc.Browser(self.fe.port), fc.email(), fc.password()
         self.assertEqual(b.register(m, p).status, 303)
         self.backend.stop()
-        # Nobody consumes "requests": every page that needs the back end
+        # Nobody consumes "request": every page that needs the back end
         # answers 503 after the RPC timeout, not later, and never hangs.
         for what, call in (("login", lambda: fc.Browser(self.fe.port).login(m, p)),
                            ("secret with a session", lambda: b.get("/secret")),

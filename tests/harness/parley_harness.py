@@ -261,6 +261,10 @@ class Services:
         self.postgres = postgres
         self.rabbitmq = rabbitmq
 
+    def amqp_url_for(self, role):
+        """The broker URL a daemon or client of `role` connects with."""
+        return self.amqp_url
+
 
 def shared_services():
     """The suite's shared servers if tests/run started them, else private ones."""
@@ -365,7 +369,7 @@ class RpcClient:
         params.heartbeat = 30
         self.conn = pika.BlockingConnection(params)
         self.ch = self.conn.channel()
-        self.ch.queue_declare("requests", durable=True)
+        self.ch.queue_declare("request")  # the book's declaration
         self.replies = {}
         self.ch.basic_consume("amq.rabbitmq.reply-to", self._on_reply, auto_ack=True)
 
@@ -376,7 +380,7 @@ class RpcClient:
         import pika
         cid = correlation_id or uuid.uuid4().hex
         props = pika.BasicProperties(reply_to=reply_to, correlation_id=cid)
-        self.ch.basic_publish("", "requests", body, props)
+        self.ch.basic_publish("", "request", body, props)
         return cid
 
     def send(self, action, data):

@@ -84,6 +84,8 @@ const mutations = [
   ["Secret not marked as development default", /development-default/, (o) => { delete o.get("Secret", "front-end-session").metadata.labels["parley.dev/development-default"]; }],
   ["short SESSION_SECRET", /at least 32 characters/, (o) => { o.get("Secret", "front-end-session").stringData["session-secret"] = "short"; }],
   ["object outside the namespace", /must set metadata.namespace/, (o) => { delete o.get("Service", "db-rw").metadata.namespace; }],
+  ["RabbitMQ Service not named messaging", /Service messaging .* is missing/, (o) => { o.svc("messaging").metadata.name = "rabbitmq"; }],
+  ["AMQP_URL host not messaging", /AMQP_URL must point at Service messaging/, (o) => { o.get("ConfigMap", "parley-config").data.AMQP_HOST = "rabbitmq"; }],
   ["grace period too short", /grace period 10s/, (o) => { o.pod("Deployment", "chat-server").terminationGracePeriodSeconds = 10; }],
 ];
 

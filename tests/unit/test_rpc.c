@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "jsonx.h"
+#include "mq.h"
 #include "rpc.h"
 
 int	main(void);
@@ -98,11 +99,55 @@ test_encode(void)
 	free(body);
 }
 
+static int
+queue_ok(const char *name, const char *type)
+{
+	struct rpc_queue_config	 q = { name, type };
+	char			 err[128] = "";
+	int			 rc = rpc_queue_config_check(&q, err, sizeof(err));
+
+	CHECK(rc == 0 ? err[0] == '\0' : err[0] != '\0');
+	return rc == 0;
+}
+
+static void
+test_queue_config(void)
+{
+	struct rpc_queue_config	 book = { NULL, NULL };
+	struct rpc_queue_config	 quorum = { "rpc", "quorum" };
+	struct mq_queue_options	 o;
+	char			 longname[300];
+
+	CHECK(queue_ok(NULL, NULL));
+	CHECK(queue_ok("request", "classic"));
+	CHECK(queue_ok("requests", "quorum"));
+	CHECK(!queue_ok("request", "durable"));
+	CHECK(!queue_ok("request", "Quorum"));
+	CHECK(!queue_ok("", "classic"));
+	CHECK(!queue_ok("amq.rabbitmq.reply-to", "classic"));
+	CHECK(!queue_ok("two words", "classic"));
+	memset(longname, 'q', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CHECK(!queue_ok(longname, "classic"));
+	longname[RPC_QUEUE_NAME_MAX] = '\0';
+	CHECK(queue_ok(longname, "classic"));
+
+	/* The default is the book's queue_declare(queue='request'). */
+	CHECK(strcmp(rpc_queue_options(&book, &o), "request") == 0);
+	CHECK(o.durable == 0 && o.exclusive == 0 && o.auto_delete == 0);
+	CHECK(o.queue_type == NULL && o.message_ttl_ms == 0 &&
+	    o.expires_ms == 0);
+	CHECK(strcmp(rpc_queue_options(&quorum, &o), "rpc") == 0);
+	CHECK(o.durable == 1 && o.queue_type != NULL &&
+	    strcmp(o.queue_type, "quorum") == 0);
+}
+
 int
 main(void)
 {
 	test_requests();
 	test_fields();
 	test_encode();
+	test_queue_config();
 	return check_report("test_rpc");
 }

@@ -471,6 +471,10 @@ function checkContract(objects, ix, all, ctx, err) {
   const cs = svc("chat-server");
   if (!["LoadBalancer", "NodePort"].includes(cs?.spec.type)) err(null, "Service chat-server must be reachable from outside (LoadBalancer or NodePort)");
   else if (!cs.spec.ports.some((p) => p.port === 60876 && (p.protocol ?? "TCP") === "TCP")) err(null, "Service chat-server must serve TCP 60876");
+  // RabbitMQ's client Service has the name compose and the textbook use.
+  const mq = svc("messaging");
+  if (!mq) err(null, "Service messaging (RabbitMQ's client Service, the textbook's host name) is missing");
+  else if (!mq.spec.ports.some((p) => p.port === 5672)) err(null, "Service messaging must serve AMQP on 5672");
   const chat = wl("Deployment", "chat-server")?.obj.spec.template.spec.containers[0];
   if (chat && JSON.stringify(chat.args) !== JSON.stringify(["60876"])) err(null, 'chat-server container args must be ["60876"]');
 
@@ -502,6 +506,7 @@ function checkContract(objects, ix, all, ctx, err) {
     const c = m.obj.spec.template.spec.containers[0];
     const { env } = resolveEnv(c, ns, ix);
     if (!env.get("AMQP_URL")?.startsWith("amqp://")) err(m, "AMQP_URL must be an amqp:// URL");
+    else if (new URL(env.get("AMQP_URL")).hostname !== "messaging") err(m, "AMQP_URL must point at Service messaging");
     if (d === "front-end") {
       const s = c.env.find((e) => e.name === "SESSION_SECRET");
       if (!s?.valueFrom?.secretKeyRef) err(m, "SESSION_SECRET must come from a Secret");
