@@ -1,7 +1,13 @@
 /* admin_http.c — /healthz, /readyz and /metrics over libmicrohttpd. */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -74,22 +80,77 @@ admin_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	return admin_http_text(conn, 404, "not found\n");
 }
 
+/*
+ * The listening socket is ours, not libmicrohttpd's, so that a failure
+ * carries its errno (a busy port says "Address already in use").  IPv6
+ * with v4-mapped addresses when the host has IPv6, else IPv4.
+ */
+static int
+admin_http_listen(unsigned port)
+{
+	struct sockaddr_in6	 sin6;
+	struct sockaddr_in	 sin;
+	int			 fd, on = 1, off = 0, saved;
+
+	if ((fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons((uint16_t)port);
+		sin6.sin6_addr = in6addr_any;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
+		    sizeof(off)) == -1 ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1 ||
+		    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == -1)
+			goto fail;
+	} else if (errno == EAFNOSUPPORT) {
+		if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			return -1;
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)port);
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1 ||
+		    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+			goto fail;
+	} else
+		return -1;
+	if (listen(fd, 64) == -1)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 struct admin_http *
 admin_http_start(unsigned port, admin_ready_fn ready, void *arg, char *err,
     size_t errlen)
 {
-	struct admin_http *admin = xcalloc(1, sizeof(*admin));
+	struct admin_http	*admin;
+	int			 fd;
 
+	if ((fd = admin_http_listen(port)) == -1) {
+		snprintf(err, errlen, "cannot listen on admin port %u err=\"%s\"",
+		    port, strerror(errno));
+		return NULL;
+	}
+	admin = xcalloc(1, sizeof(*admin));
 	admin->ready = ready;
 	admin->arg = arg;
+	/* libmicrohttpd owns fd from here: MHD_stop_daemon closes it. */
 	admin->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_DUAL_STACK | MHD_USE_POLL, (uint16_t)port, NULL, NULL,
-	    admin_http_handle, admin,
+	    MHD_USE_POLL, 0, NULL, NULL, admin_http_handle, admin,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 	    MHD_OPTION_END);
 	if (admin->daemon == NULL) {
-		snprintf(err, errlen, "cannot listen on admin port %u", port);
+		snprintf(err, errlen, "cannot serve admin port %u", port);
+		close(fd);
 		free(admin);
 		return NULL;
 	}

@@ -17,13 +17,21 @@ backoff_init(struct backoff *b, unsigned base_ms, unsigned cap_ms)
 unsigned
 backoff_next_ms(struct backoff *b)
 {
+	return backoff_next_capped_ms(b, b->cap_ms);
+}
+
+unsigned
+backoff_next_capped_ms(struct backoff *b, unsigned cap_ms)
+{
 	unsigned long	delay = b->base_ms;
 	unsigned	i;
 
-	for (i = 0; i < b->attempt && delay < b->cap_ms; i++)
+	if (cap_ms > b->cap_ms)
+		cap_ms = b->cap_ms;
+	for (i = 0; i < b->attempt && delay < cap_ms; i++)
 		delay *= 2;
-	if (delay > b->cap_ms)
-		delay = b->cap_ms;
+	if (delay > cap_ms)
+		delay = cap_ms;
 	if (b->attempt < 32)
 		b->attempt++;
 	return (unsigned)(delay / 2 + arc4random_uniform(delay / 2 + 1));

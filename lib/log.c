@@ -19,7 +19,7 @@ static const char *log_progname = "parley";
 static enum log_level log_min = LOG_LEVEL_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const log_names[] = { "debug", "info", "warn" };
+static const char *const log_names[] = { "debug", "info", "warn", "fatal" };
 
 void
 log_init(const char *progname, const char *level)
@@ -129,7 +129,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_WARN, NULL, fmt, ap);
+	log_vwrite(LOG_LEVEL_FATAL, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -142,7 +142,7 @@ fatal(const char *fmt, ...)
 	int	saved = errno;
 
 	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_WARN, log_strerror(saved, errbuf, sizeof(errbuf)),
+	log_vwrite(LOG_LEVEL_FATAL, log_strerror(saved, errbuf, sizeof(errbuf)),
 	    fmt, ap);
 	va_end(ap);
 	exit(1);

@@ -39,6 +39,15 @@
 #define MQ_FRAME_MAX		131072
 #define MQ_BACKOFF_BASE_MS	250
 #define MQ_BACKOFF_CAP_MS	10000
+/*
+ * A link that was up until recently most likely lost a broker that is
+ * restarting (a restart, an upgrade, a failover): retry at least every
+ * second for that long, so every daemon serves within ~1 s of its return
+ * instead of up to 10 s later.  Brokers that were never reached, or gone
+ * for longer, get the ordinary schedule.
+ */
+#define MQ_RECENT_MS		120000
+#define MQ_RECENT_CAP_MS	1000
 
 enum mq_state { MQ_DISCONNECTED, MQ_CONNECTED };
 
@@ -73,6 +82,7 @@ struct mq {
 	unsigned		 heartbeat_s;
 	uint64_t		 next_attempt_ms, next_tick_ms;
 	uint64_t		 last_rx_ms, last_tx_ms;
+	uint64_t		 lost_ms;	/* when the link was last lost; 0 never */
 };
 
 static void	*mq_main(void *);
@@ -324,10 +334,21 @@ mq_discard_connection(struct mq *mq)
 	mq->broken = 0;
 }
 
+/* Delay before the next connect attempt; see MQ_RECENT_MS. */
+static unsigned
+mq_retry_delay(struct mq *mq)
+{
+	uint64_t now = clock_now_ms();
+
+	if (mq->lost_ms != 0 && now - mq->lost_ms < MQ_RECENT_MS)
+		return backoff_next_capped_ms(&mq->backoff, MQ_RECENT_CAP_MS);
+	return backoff_next_ms(&mq->backoff);
+}
+
 static void
 mq_schedule_retry(struct mq *mq, const char *why)
 {
-	unsigned delay = backoff_next_ms(&mq->backoff);
+	unsigned delay = mq_retry_delay(mq);
 
 	mq->next_attempt_ms = clock_now_ms() + delay;
 	log_warnx("amqp connect failed name=%s host=%s port=%d attempt=%u "
@@ -373,7 +394,8 @@ mq_drop(struct mq *mq, const char *why)
 	log_warnx("amqp connection lost name=%s reason=\"%s\"", mq->name, why);
 	atomic_store(&mq->up, 0);
 	mq_discard_connection(mq);
-	delay = backoff_next_ms(&mq->backoff);
+	mq->lost_ms = clock_now_ms();
+	delay = mq_retry_delay(mq);
 	mq->next_attempt_ms = clock_now_ms() + delay;
 	if (mq->h.on_down != NULL)
 		mq->h.on_down(mq, mq->arg);

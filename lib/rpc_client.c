@@ -48,17 +48,24 @@ rpc_status_name(enum rpc_status status)
 	return "unknown";
 }
 
-static void
+/*
+ * Returns the sequence assigned under the lock: once p is in the table the
+ * mq thread may complete and free it at any moment (deadline, link loss),
+ * so the caller must not read p again.
+ */
+static uint64_t
 rpc_client_add(struct rpc_client *c, struct rpc_pending *p)
 {
-	struct rpc_pending **b;
+	struct rpc_pending	**b;
+	uint64_t		  seq;
 
 	pthread_mutex_lock(&c->lock);
-	p->seq = c->next_seq++;
-	b = &c->buckets[p->seq % RPC_BUCKETS];
+	seq = p->seq = c->next_seq++;
+	b = &c->buckets[seq % RPC_BUCKETS];
 	p->next = *b;
 	*b = p;
 	pthread_mutex_unlock(&c->lock);
+	return seq;
 }
 
 static struct rpc_pending *
@@ -227,13 +234,14 @@ rpc_call(struct rpc_client *c, const char *action, json_t *data,
 	struct rpc_pending	*p = xcalloc(1, sizeof(*p));
 	struct mq_publish	 pub;
 	char			 id[64], *body;
+	uint64_t		 seq;
 	int			 rc;
 
 	p->deadline_ms = clock_now_ms() + timeout_ms;
 	p->done = done;
 	p->arg = arg;
-	rpc_client_add(c, p);
-	snprintf(id, sizeof(id), "%s-%" PRIu64, c->instance, p->seq);
+	seq = rpc_client_add(c, p);	/* p is the mq thread's from here on */
+	snprintf(id, sizeof(id), "%s-%" PRIu64, c->instance, seq);
 
 	body = rpc_request_encode(action, data);
 	memset(&pub, 0, sizeof(pub));
@@ -250,7 +258,7 @@ rpc_call(struct rpc_client *c, const char *action, json_t *data,
 	if (rc == 0)
 		return 0;
 	/* Not sent: unless a timer already completed it, it never ran. */
-	if ((p = rpc_client_take(c, p->seq)) == NULL)
+	if ((p = rpc_client_take(c, seq)) == NULL)
 		return 0;
 	free(p);
 	return -1;

@@ -19,7 +19,7 @@ enum rpc_status {
 struct rpc_client;
 struct rpc_queue_config;
 
-/* reply is borrowed (NULL unless RPC_OK); runs on the client's thread. */
+/* reply is borrowed (NULL unless RPC_OK); runs on the client's mq thread. */
 typedef void	(*rpc_done_fn)(enum rpc_status, json_t *reply, void *arg);
 
 /* Returns NULL with a reason in err for a bad URL or queue config. */
@@ -27,9 +27,13 @@ struct rpc_client *rpc_client_start(const char *name, const char *amqp_url,
 		    const struct rpc_queue_config *, char *err, size_t errlen);
 int		   rpc_client_ready(struct rpc_client *);
 /*
- * Send action with data (borrowed) and call done exactly once, later, from
- * the client's thread.  Returns -1 without calling done when RabbitMQ is
- * unreachable right now.
+ * Send action with data (borrowed) and call done exactly once from the
+ * client's mq thread.  done may run before rpc_call returns (a deadline
+ * or a lost link while the request is being queued), so arg must be ready
+ * for it before the call and the caller must not touch it afterwards
+ * unless done's own synchronisation says it may.  Returns -1 without
+ * calling done when RabbitMQ is unreachable right now; returns 0 when done
+ * has run or will run.
  */
 int		   rpc_call(struct rpc_client *, const char *action,
 		    json_t *data, unsigned timeout_ms, rpc_done_fn, void *arg);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "config.h"
@@ -17,6 +18,8 @@
 #include "xmalloc.h"
 
 #define MAX_SAMPLES	2000000
+#define WARM_CALLS	200
+#define WARM_LIMIT_MS	30000
 
 int	main(int, char **);
 
@@ -85,8 +88,10 @@ main(int argc, char **argv)
 	enum rpc_status	 status;
 	json_t		*warm, *data;
 	long		 callers, seconds, i;
-	uint64_t	 start;
+	uint64_t	 start, deadline;
+	struct timespec	 pause = { 0, 10 * 1000 * 1000 };
 	char		 err[128];
+	int		 answered;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: rpc-bench LABEL CALLERS SECONDS "
@@ -108,13 +113,31 @@ main(int argc, char **argv)
 	if ((b.client = rpc_client_start("bench", config_str("AMQP_URL", ""),
 	    &b.queue, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	/* Warm up: connection, prepared statements, caches. */
+	/*
+	 * Warm up: connection, prepared statements, caches.  Nothing is
+	 * published before the link is up, and the link is up only once
+	 * on_connect has declared the queue; then WARM_CALLS answers are
+	 * needed, within a time limit rather than a count of attempts (an
+	 * attempt while connecting fails in microseconds).
+	 */
+	deadline = clock_now_ms() + WARM_LIMIT_MS;
+	while (!rpc_client_ready(b.client)) {
+		if (clock_now_ms() > deadline)
+			fatalx("not connected to RabbitMQ after %d ms",
+			    WARM_LIMIT_MS);
+		nanosleep(&pause, NULL);
+	}
 	data = json_pack("{ss}", "email", b.email);
-	for (i = 0; i < 200 || !rpc_client_ready(b.client); i++) {
+	for (answered = 0; answered < WARM_CALLS;) {
 		warm = rpc_call_wait(b.client, "GETHASH", data, 2000, &status);
 		json_decref(warm);
-		if (i > 5000)
-			fatalx("no answers during warm-up");
+		if (status == RPC_OK)
+			answered++;
+		else if (clock_now_ms() > deadline)
+			fatalx("no answers during warm-up status=%s answered=%d",
+			    rpc_status_name(status), answered);
+		else
+			nanosleep(&pause, NULL);
 	}
 	json_decref(data);
 	start = clock_now_us();

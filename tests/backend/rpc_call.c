@@ -14,9 +14,29 @@
 #include "jsonx.h"
 #include "log.h"
 #include "rpc.h"
+#include "mq.h"
 #include "rpc_client.h"
 
 int	main(int, char **);
+int	__real_mq_publish(struct mq *, const struct mq_publish *);
+int	__wrap_mq_publish(struct mq *, const struct mq_publish *);
+
+int
+__wrap_mq_publish(struct mq *mq, const struct mq_publish *pub)
+{
+	static long	delay_ms = -1;
+	struct timespec	ts;
+
+	if (delay_ms == -1)
+		delay_ms = config_long_or_die("RPC_CALL_PUBLISH_DELAY_MS", 0, 0,
+		    10000);
+	if (delay_ms > 0) {
+		ts.tv_sec = delay_ms / 1000;
+		ts.tv_nsec = (delay_ms % 1000) * 1000 * 1000;
+		nanosleep(&ts, NULL);
+	}
+	return __real_mq_publish(mq, pub);
+}
 
 /* Wait up to ms for the link, so a call means something. */
 static void

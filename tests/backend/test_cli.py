@@ -1,5 +1,6 @@
 """The back end's command line and configuration errors."""
 import os
+import socket
 import subprocess
 import unittest
 
@@ -30,8 +31,22 @@ class BackendCli(unittest.TestCase):
         r = run([])
         self.assertEqual(r.returncode, 1)
         self.assertIn("AMQP_URL must be set", r.stderr)
+        self.assertRegex(r.stderr, r"Z fatal back-end: config missing: AMQP_URL")
         r = run([], {"AMQP_URL": "amqp://u:p@127.0.0.1:1"})
         self.assertIn("DATABASE_URL must be set", r.stderr)
+
+    def test_busy_admin_port_is_fatal_with_the_reason(self):
+        with socket.socket() as busy:
+            busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            busy.bind(("0.0.0.0", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            r = run([], {"AMQP_URL": f"amqp://u:p@127.0.0.1:{h.free_port()}",
+                         "DATABASE_URL": f"postgresql://x@127.0.0.1:{h.free_port()}/p",
+                         "ADMIN_PORT": str(port)})
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"(?m)Z fatal back-end: cannot listen on admin port "
+                         rf"{port} err=\"Address already in use\"$")
 
     def test_invalid_settings_are_explained(self):
         base = {"AMQP_URL": "amqp://u:p@127.0.0.1:1", "DATABASE_URL": "postgresql://x@127.0.0.1:1/p"}

@@ -112,6 +112,17 @@ class RpcClientBehaviour(unittest.TestCase):
         self.assertEqual(lines, ["unavailable"])
         self.assertLess(time.monotonic() - start, 4)
 
+    def test_call_completed_while_publishing_is_not_touched_again(self):
+        # Issue 12: rpc_call read the pending call after the mq thread's
+        # tick had timed it out and freed it (ASan: heap-use-after-free).
+        # The publish is slowed past the deadline and a few 100 ms ticks,
+        # with the link down so that mq_publish then fails.
+        url = f"amqp://parley:x@127.0.0.1:{h.free_port()}"
+        lines = rpc_call(url, 20, ("ECHO", {}), ("ECHO", {}),
+                         env={"RPC_CALL_CONNECT_MS": "0",
+                              "RPC_CALL_PUBLISH_DELAY_MS": "350"})
+        self.assertEqual(lines, ["timeout", "timeout"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,4 +1,5 @@
-/* Unit tests for lib/backoff.c: growth, cap, jitter range and reset. */
+/* Unit tests for lib/backoff.c: growth, cap, jitter range, reset, and the
+ * temporary lower cap. */
 #include "backoff.h"
 #include "check.h"
 
@@ -25,5 +26,14 @@ main(void)
 	backoff_reset(&b);
 	d = backoff_next_ms(&b);
 	CHECK(d >= 50 && d <= 100);
+	/* A lower cap for a while; the growth goes on underneath it. */
+	for (i = 0; i < 10; i++) {
+		d = backoff_next_capped_ms(&b, 300);
+		CHECK(d <= 300);
+	}
+	CHECK(d >= 150);
+	d = backoff_next_ms(&b);
+	CHECK(d >= 500 && d <= 1000);
+	CHECK(backoff_next_capped_ms(&b, 5000) >= 500);	/* never above cap */
 	return check_report("test_backoff");
 }
