@@ -56,6 +56,8 @@ struct conn {
 	char			*pending_name;	/* /nick being claimed */
 	struct room		*room;
 	struct held		*held, **held_tail;
+	uint64_t		 join_gen;	/* counts joins: matches history */
+	int64_t			 join_ts;	/* ms since the epoch */
 	uint64_t		 id;
 	uint64_t		 since_ms;	/* accepted */
 	uint64_t		 last_rx_ms;
@@ -71,6 +73,7 @@ struct conn {
 	uint8_t			 skipping;	/* dropping an over-long line */
 	uint8_t			 is_dirty;
 	uint8_t			 reading;	/* rev is added */
+	uint8_t			 unleased;	/* name given without a lease */
 };
 
 TAILQ_HEAD(conn_list, conn);

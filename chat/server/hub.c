@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "clock.h"
 #include "cluster.h"
 #include "command.h"
@@ -26,6 +28,7 @@
 
 #define HUB_LIST_MAX	100	/* names shown by CONNECTED USERS and /who */
 #define HUB_ROOMS_MAX	100
+#define HUB_JOIN_WAIT_MS 300	/* history wait before the room goes on */
 
 struct remote {
 	char		*name;
@@ -37,6 +40,16 @@ static char		 hub_replica[64];
 static struct strmap	*hub_local;	/* name key -> conn (also claims) */
 static struct strmap	*hub_remote;	/* name key -> struct remote */
 static struct counter	*m_messages, *m_private, *m_flood, *m_commands;
+
+/* Joins waiting for their history, oldest first (one wait for all). */
+struct hub_wait {
+	struct hub_wait	*next;
+	struct conn	*conn;		/* referenced */
+	uint64_t	 gen;		/* its join */
+	uint64_t	 deadline_ms;
+};
+static struct hub_wait	*hub_waits, **hub_waits_tail = &hub_waits;
+static struct event	*hub_wait_ev;
 
 static void	hub_enter(struct conn *, struct room *, int first);
 
@@ -55,9 +68,12 @@ hub_keyof(const char *name, char key[NAME_MAX_BYTES + 1])
 	text_key(name, strlen(name), key, NAME_MAX_BYTES + 1);
 }
 
+static void	hub_wait_cb(evutil_socket_t, short, void *);
+
 void
-hub_init(const char *replica_id)
+hub_init(struct event_base *base, const char *replica_id)
 {
+	hub_wait_ev = evtimer_new(base, hub_wait_cb, NULL);
 	snprintf(hub_replica, sizeof(hub_replica), "%s", replica_id);
 	hub_local = strmap_new();
 	hub_remote = strmap_new();
@@ -163,8 +179,9 @@ hub_check_new_name(struct conn *c, const char *name, size_t len)
 }
 
 static void
-hub_claimed(struct conn *c, const char *name, enum store_status st)
+hub_claimed(void *owner, const char *name, enum store_status st)
 {
+	struct conn	*c = owner;
 	struct out	 o = { .type = "WELCOME" };
 	const char	*features[8];
 	char		*line, key[NAME_MAX_BYTES + 1];
@@ -186,8 +203,10 @@ hub_claimed(struct conn *c, const char *name, enum store_status st)
 		conn_resume(c);
 		return;
 	}
-	if (st == STORE_UNAVAILABLE)
-		log_warnx("chat name lease unavailable, unique on this "
+	/* No answer: unique among the users we know; leased on recovery. */
+	c->unleased = st == STORE_UNAVAILABLE;
+	if (c->unleased)
+		log_debug("chat name lease unavailable, unique on this "
 		    "replica only conn=%llu", (unsigned long long)c->id);
 	line = xasprintf("Welcome %s! You can now start to chat!", c->name);
 	o.content = line;
@@ -213,7 +232,7 @@ hub_login(struct conn *c, const char *name, size_t len, unsigned features)
 	hub_keyof(c->name, key);
 	strmap_put(hub_local, key, c);
 	conn_set_state(c, CONN_CLAIMING);
-	store_claim(c, c->name, hub_claimed);
+	store_claim(c, c->id, c->name, hub_claimed);
 }
 
 /* ---- rooms ---- */
@@ -316,20 +335,99 @@ hub_in_history(const char *origin, uint64_t seq, void *arg)
 	return 0;
 }
 
+/* The room goes on for c: what was held meanwhile, then input. */
 static void
-hub_history(struct conn *c, struct store_line *lines, size_t n)
+hub_joined(struct conn *c, struct hub_hist *h)
 {
-	struct hub_hist	h = { lines, n };
-	size_t		i;
-
-	if (!conn_alive(c) || c->state != CONN_JOINING || c->room == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		hub_history_line(c, &lines[i]);
-	/* Live messages that arrived meanwhile, minus those just replayed. */
-	conn_release_held(c, hub_in_history, &h);
+	conn_release_held(c, h != NULL ? hub_in_history : NULL, h);
 	conn_set_state(c, CONN_CHAT);
 	conn_resume(c);
+}
+
+static void
+hub_history_unavailable(struct conn *c)
+{
+	char *line = xasprintf("SERVER: the history of %s is not available "
+	    "right now", c->room->name);
+
+	conn_notice(c, line);
+	free(line);
+}
+
+/*
+ * History for join gen of c.  In time (still JOINING): the replay, then
+ * the messages held meanwhile minus those replayed.  Late (the room went
+ * on after HUB_JOIN_WAIT_MS): only what was said before the join.
+ */
+static void
+hub_history(void *owner, uint64_t gen, struct store_line *lines, size_t n,
+    enum store_status st)
+{
+	struct conn	*c = owner;
+	struct hub_hist	 h = { lines, n };
+	size_t		 i;
+	int		 late;
+
+	if (!conn_alive(c) || c->room == NULL || c->join_gen != gen)
+		return;
+	late = c->state != CONN_JOINING;
+	if (st != STORE_OK)
+		hub_history_unavailable(c);
+	for (i = 0; i < n; i++)
+		if (!late || lines[i].ts < c->join_ts)
+			hub_history_line(c, &lines[i]);
+	if (!late)
+		hub_joined(c, &h);
+}
+
+static void
+hub_wait_arm(void)
+{
+	uint64_t	now = clock_now_ms(), ms;
+	struct timeval	tv;
+
+	if (hub_waits == NULL || evtimer_pending(hub_wait_ev, NULL))
+		return;
+	ms = hub_waits->deadline_ms > now ? hub_waits->deadline_ms - now : 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(hub_wait_ev, &tv);
+}
+
+static void
+hub_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hub_wait	*w;
+	uint64_t	 now = clock_now_ms();
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	while ((w = hub_waits) != NULL && w->deadline_ms <= now) {
+		if ((hub_waits = w->next) == NULL)
+			hub_waits_tail = &hub_waits;
+		if (conn_alive(w->conn) && w->conn->state == CONN_JOINING &&
+		    w->conn->join_gen == w->gen)
+			hub_joined(w->conn, NULL);
+		conn_unref(w->conn);
+		free(w);
+	}
+	hub_wait_arm();
+}
+
+/* Nobody waits long for a store: the join ends in HUB_JOIN_WAIT_MS. */
+static void
+hub_wait_add(struct conn *c)
+{
+	struct hub_wait *w = xcalloc(1, sizeof(*w));
+
+	conn_ref(c);
+	w->conn = c;
+	w->gen = c->join_gen;
+	w->deadline_ms = clock_now_ms() + HUB_JOIN_WAIT_MS;
+	*hub_waits_tail = w;
+	hub_waits_tail = &w->next;
+	hub_wait_arm();
 }
 
 static void
@@ -338,6 +436,8 @@ hub_enter(struct conn *c, struct room *r, int first)
 	char *users;
 
 	c->room = r;
+	c->join_gen++;
+	c->join_ts = hub_now_ts();
 	conn_set_state(c, CONN_JOINING);
 	room_add(r, c);
 	users = hub_user_list(r, c);
@@ -355,7 +455,9 @@ hub_enter(struct conn *c, struct room *r, int first)
 	hub_announce(r, c, first ? "SERVER: %s is now online" :
 	    "SERVER: %s joined the room", c->name);
 	cluster_join(r->name, c->name, first);
-	store_history(c, r->name, hub_history);
+	store_history(c, c->join_gen, r->name, hub_history);
+	if (c->state == CONN_JOINING)
+		hub_wait_add(c);
 }
 
 static void
@@ -586,9 +688,10 @@ hub_rename(struct conn *c, int release_old)
 }
 
 static void
-hub_renamed(struct conn *c, const char *name, enum store_status st)
+hub_renamed(void *owner, const char *name, enum store_status st)
 {
-	char	key[NAME_MAX_BYTES + 1], *line;
+	struct conn	*c = owner;
+	char		 key[NAME_MAX_BYTES + 1], *line;
 
 	if (!conn_alive(c) || c->pending_name == NULL ||
 	    strcmp(c->pending_name, name) != 0) {
@@ -609,6 +712,7 @@ hub_renamed(struct conn *c, const char *name, enum store_status st)
 		return;
 	}
 	hub_rename(c, 1);
+	c->unleased = st == STORE_UNAVAILABLE;
 	conn_resume(c);
 }
 
@@ -635,7 +739,7 @@ cmd_nick(struct conn *c, struct command *cmd)
 	c->pending_name = xstrdup(cmd->arg);
 	strmap_put(hub_local, key, c);
 	conn_set_state(c, CONN_CLAIMING);
-	store_claim(c, c->pending_name, hub_renamed);
+	store_claim(c, c->id, c->pending_name, hub_renamed);
 }
 
 static void
@@ -966,4 +1070,81 @@ void
 hub_drain(void)
 {
 	conn_foreach(hub_drain_one, NULL);
+}
+
+static void
+hub_reclaimed(void *owner, const char *name, enum store_status st)
+{
+	struct conn *c = owner;
+
+	if (!conn_alive(c) || c->name == NULL || strcmp(c->name, name) != 0) {
+		if (st == STORE_OK)
+			store_release(name, c->id);
+		return;
+	}
+	if (st == STORE_UNAVAILABLE)
+		c->unleased = 1;
+	else if (st == STORE_TAKEN)
+		log_warnx("chat name given out while the store was away is "
+		    "leased elsewhere conn=%llu", (unsigned long long)c->id);
+}
+
+static int
+hub_reclaim_one(const char *key, void *value, void *arg)
+{
+	struct conn	*c = value;
+	char		 k[NAME_MAX_BYTES + 1];
+
+	(void)arg;
+	if (!c->unleased || c->name == NULL || !conn_alive(c))
+		return 0;
+	hub_keyof(c->name, k);
+	if (strcmp(k, key) != 0)
+		return 0;
+	c->unleased = 0;
+	store_claim(c, c->id, c->name, hub_reclaimed);
+	return 0;
+}
+
+/* The store is back: lease the names given out while it was away. */
+static void
+hub_link(int up)
+{
+	if (up)
+		strmap_foreach(hub_local, hub_reclaim_one, NULL);
+}
+
+static void
+hub_hold(void *owner)
+{
+	conn_ref(owner);
+}
+
+static void
+hub_drop(void *owner)
+{
+	conn_unref(owner);
+}
+
+const struct store_handlers *
+hub_store_handlers(void)
+{
+	static const struct store_handlers h = { hub_hold, hub_drop,
+	    hub_link };
+
+	return &h;
+}
+
+void
+hub_stop(void)
+{
+	struct hub_wait *w;
+
+	while ((w = hub_waits) != NULL) {
+		hub_waits = w->next;
+		conn_unref(w->conn);
+		free(w);
+	}
+	hub_waits_tail = &hub_waits;
+	event_free(hub_wait_ev);
 }

@@ -9,9 +9,15 @@
 #include <stdint.h>
 
 struct conn;
+struct event_base;
 struct room;
+struct store_handlers;
 
-void	hub_init(const char *replica_id);
+void	hub_init(struct event_base *, const char *replica_id);
+/* After the connections are gone: free what is left. */
+void	hub_stop(void);
+/* How the store reports to the hub (store_start). */
+const struct store_handlers *hub_store_handlers(void);
 /* Shutdown: tell every user, announce the leaves, close the connections. */
 void	hub_drain(void);
 

@@ -152,8 +152,9 @@ server_start(struct server *sv, const char *replica)
 		fatalx("event_base_new failed");
 	inbox_init(sv->base);
 	conn_init(sv->base);
-	hub_init(replica);
-	if (store_start(sv->base, replica, err, sizeof(err)) == -1 ||
+	hub_init(sv->base, replica);
+	if (store_start(sv->base, replica, hub_store_handlers(), err,
+	    sizeof(err)) == -1 ||
 	    cluster_start(sv->base, settings.amqp_url, replica, err,
 	    sizeof(err)) == -1)
 		fatalx("config invalid: %s", err);
@@ -175,6 +176,7 @@ server_stop(struct server *sv)
 {
 	listener_stop();
 	conn_shutdown();
+	hub_stop();
 	cluster_stop();
 	store_stop();
 	admin_http_stop(sv->admin);
