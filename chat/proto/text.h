@@ -9,10 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAME_MAX_CHARS	32	/* code points */
-#define NAME_MAX_BYTES	(NAME_MAX_CHARS * 4)
-#define ROOM_MAX_CHARS	32
-#define ROOM_DEFAULT	"lobby"
+#include "vocab.h"	/* NAME_MAX_CHARS, ROOM_MAX_CHARS, ROOM_DEFAULT */
 
 /*
  * Decode one UTF-8 sequence at s[0..len).  Returns its length (1..4) with

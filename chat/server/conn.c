@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "settings.h"
+#include "vocab.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -66,21 +67,21 @@ out_render_frame(struct out *o, struct wbuf *b, int ext)
 {
 	wire_begin(b, o->type);
 	if (o->content != NULL)
-		wire_str(b, "content", o->content);
+		wire_str(b, VOCAB_F_CONTENT, o->content);
 	if (!ext)
 		goto done;
 	if (o->room != NULL)
-		wire_str(b, "room", o->room);
+		wire_str(b, VOCAB_F_ROOM, o->room);
 	if (o->from != NULL)
-		wire_str(b, "from", o->from);
+		wire_str(b, VOCAB_F_FROM, o->from);
 	if (o->ts != 0)
-		wire_int(b, "ts", o->ts);
+		wire_int(b, VOCAB_F_TS, o->ts);
 	if (o->private_msg)
-		wire_bool(b, "private", 1);
+		wire_bool(b, VOCAB_F_PRIVATE, 1);
 	if (o->history)
-		wire_bool(b, "history", 1);
+		wire_bool(b, VOCAB_F_HISTORY, 1);
 	if (o->nfeatures > 0)
-		wire_strv(b, "features", o->features, o->nfeatures);
+		wire_strv(b, VOCAB_F_FEATURES, o->features, o->nfeatures);
 done:
 	wire_end(b);
 }
@@ -225,7 +226,7 @@ conn_release_held(struct conn *c, int (*seen)(const char *, uint64_t,
 void
 conn_notice(struct conn *c, const char *content)
 {
-	struct out o = { .type = "CHAT", .content = content };
+	struct out o = { .type = VOCAB_CHAT, .content = content };
 
 	conn_send(c, &o);
 	out_free(&o);
@@ -238,9 +239,9 @@ conn_error(struct conn *c, const char *code, const char *text)
 	char		*line;
 
 	if (c->mode == CONN_FRAMED && (c->features & WIRE_FEAT_ERROR)) {
-		wire_begin(&b, "ERROR");
-		wire_str(&b, "code", code);
-		wire_str(&b, "content", text);
+		wire_begin(&b, VOCAB_ERROR);
+		wire_str(&b, VOCAB_F_CODE, code);
+		wire_str(&b, VOCAB_F_CONTENT, text);
 		wire_end(&b);
 		conn_write(c, b.p, b.len);
 		wbuf_free(&b);
@@ -256,7 +257,7 @@ conn_ping(struct conn *c)
 {
 	struct wbuf b = { 0 };
 
-	wire_begin(&b, "PING");
+	wire_begin(&b, VOCAB_PING);
 	wire_end(&b);
 	conn_write(c, b.p, b.len);
 	wbuf_free(&b);
@@ -408,7 +409,7 @@ conn_frame_message(struct conn *c, const uint8_t *payload, size_t len)
 		if (c->features & WIRE_FEAT_PING) {
 			struct wbuf b = { 0 };
 
-			wire_begin(&b, "PONG");
+			wire_begin(&b, VOCAB_PONG);
 			wire_end(&b);
 			conn_write(c, b.p, b.len);
 			wbuf_free(&b);

@@ -24,6 +24,7 @@
 #include "store.h"
 #include "strmap.h"
 #include "text.h"
+#include "vocab.h"
 #include "xmalloc.h"
 
 #define HUB_LIST_MAX	100	/* names shown by CONNECTED USERS and /who */
@@ -105,7 +106,7 @@ static void	hub_announce(struct room *, struct conn *, const char *, ...)
 static void
 hub_announce(struct room *r, struct conn *except, const char *fmt, ...)
 {
-	struct out	 o = { .type = "CHAT", .room = r->name,
+	struct out	 o = { .type = VOCAB_CHAT, .room = r->name,
 			    .from = "SERVER" };
 	va_list		 ap;
 	char		*line;
@@ -182,7 +183,7 @@ static void
 hub_claimed(void *owner, const char *name, enum store_status st)
 {
 	struct conn	*c = owner;
-	struct out	 o = { .type = "WELCOME" };
+	struct out	 o = { .type = VOCAB_WELCOME };
 	const char	*features[8];
 	char		*line, key[NAME_MAX_BYTES + 1];
 
@@ -306,7 +307,7 @@ hub_user_list(struct room *r, struct conn *self)
 static void
 hub_history_line(struct conn *c, struct store_line *l)
 {
-	struct out	 o = { .type = "CHAT", .from = l->from, .ts = l->ts,
+	struct out	 o = { .type = VOCAB_CHAT, .from = l->from, .ts = l->ts,
 			    .history = 1 };
 	char		*line = xasprintf("%s: %s", l->from, l->content);
 
@@ -481,7 +482,7 @@ static void
 hub_say(struct conn *c, const char *text)
 {
 	struct room	*r = c->room;
-	struct out	 o = { .type = "CHAT" };
+	struct out	 o = { .type = VOCAB_CHAT };
 	char		*line;
 	uint64_t	 seq = cluster_next_seq(), prev = r->last_seq;
 
@@ -548,7 +549,7 @@ hub_input(struct conn *c, const char *content, size_t len)
 void
 hub_quit(struct conn *c)
 {
-	struct out	 o = { .type = "BYE" };
+	struct out	 o = { .type = VOCAB_BYE };
 	char		*line;
 
 	if (!conn_alive(c))
@@ -745,7 +746,7 @@ cmd_nick(struct conn *c, struct command *cmd)
 static void
 cmd_msg(struct conn *c, struct command *cmd)
 {
-	struct out	 o = { .type = "CHAT", .private_msg = 1 };
+	struct out	 o = { .type = VOCAB_CHAT, .private_msg = 1 };
 	struct conn	*to;
 	struct remote	*rm;
 	char		 key[NAME_MAX_BYTES + 1], *line;
@@ -826,7 +827,7 @@ hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
     const char *room, const char *from, const char *content, int64_t ts)
 {
 	struct room	*r = room_find(room);
-	struct out	 o = { .type = "CHAT" };
+	struct out	 o = { .type = VOCAB_CHAT };
 	char		*line, *safe, *safe_from;
 	int		 gap;
 
@@ -944,7 +945,7 @@ void
 hub_remote_private(const char *from, const char *to, const char *content,
     int64_t ts)
 {
-	struct out	 o = { .type = "CHAT", .private_msg = 1 };
+	struct out	 o = { .type = VOCAB_CHAT, .private_msg = 1 };
 	struct conn	*c;
 	char		 key[NAME_MAX_BYTES + 1], *line;
 
