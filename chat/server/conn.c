@@ -13,6 +13,8 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +25,6 @@
 #include "clock.h"
 #include "conn.h"
 #include "frame.h"
-#include "hub.h"
 #include "ipcap.h"
 #include "line.h"
 #include "log.h"
@@ -45,6 +46,7 @@ struct held {
 };
 
 static struct event_base	*conn_base;
+static struct conn_handlers	 conn_hub;	/* where input goes (the hub) */
 static struct conn_list		 conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 static struct conn_list		 conn_reapq = TAILQ_HEAD_INITIALIZER(conn_reapq);
 static struct conn_list		 conn_dirtyq = TAILQ_HEAD_INITIALIZER(conn_dirtyq);
@@ -252,6 +254,20 @@ conn_error(struct conn *c, const char *code, const char *text)
 	free(line);
 }
 
+void
+conn_errorf(struct conn *c, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) == -1)
+		fatalx("%s: vasprintf", __func__);
+	va_end(ap);
+	conn_error(c, code, text);
+	free(text);
+}
+
 static void
 conn_ping(struct conn *c)
 {
@@ -283,13 +299,40 @@ conn_reading(struct conn *c, int on)
 		event_del(&c->rev);
 }
 
+#define CONN_TO(s)	(1u << (s))
+#define CONN_ENDS	(CONN_TO(CONN_CLOSING) | CONN_TO(CONN_DEAD))
+
+/* Where each state may go (conn.h has the picture). */
+static const uint8_t conn_next[] = {
+	[CONN_DETECT] = CONN_TO(CONN_LOGIN) | CONN_ENDS,
+	[CONN_LOGIN] = CONN_TO(CONN_CLAIMING) | CONN_ENDS,
+	[CONN_CLAIMING] = CONN_TO(CONN_LOGIN) | CONN_TO(CONN_JOINING) |
+	    CONN_TO(CONN_CHAT) | CONN_ENDS,
+	[CONN_JOINING] = CONN_TO(CONN_CHAT) | CONN_ENDS,
+	[CONN_CHAT] = CONN_TO(CONN_CLAIMING) | CONN_TO(CONN_JOINING) |
+	    CONN_ENDS,
+	[CONN_CLOSING] = CONN_TO(CONN_DEAD),
+	[CONN_DEAD] = 0,
+};
+
+static const char *const conn_state_names[] = {
+	"DETECT", "LOGIN", "CLAIMING", "JOINING", "CHAT", "CLOSING", "DEAD",
+};
+
+/* Every state change goes through here (memcached's conn_set_state). */
 void
 conn_set_state(struct conn *c, enum conn_state state)
 {
 	if (c->state == CONN_DEAD)
+		return;		/* late callbacks of a closed conn */
+	if ((conn_next[c->state] & CONN_TO(state)) == 0) {
+		log_warnx("%s: refused id=%llu from=%s to=%s", __func__,
+		    (unsigned long long)c->id, conn_state_names[c->state],
+		    conn_state_names[state]);
 		return;
+	}
 	c->state = state;
-	if (state == CONN_CLAIMING || state == CONN_JOINING)
+	if (state != CONN_LOGIN && state != CONN_CHAT)
 		conn_reading(c, 0);
 }
 
@@ -325,8 +368,7 @@ conn_close(struct conn *c, const char *reason)
 		return;
 	log_debug("chat connection closed id=%llu reason=\"%s\"",
 	    (unsigned long long)c->id, reason);
-	c->state = CONN_DEAD;
-	conn_reading(c, 0);
+	conn_set_state(c, CONN_DEAD);
 	event_del(&c->wev);
 	TAILQ_INSERT_TAIL(&conn_reapq, c, reap);
 	event_active(conn_reaper, EV_TIMEOUT, 0);
@@ -337,9 +379,8 @@ conn_finish(struct conn *c)
 {
 	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
 		return;
-	c->state = CONN_CLOSING;
+	conn_set_state(c, CONN_CLOSING);
 	c->closing_ms = clock_now_ms();
-	conn_reading(c, 0);
 	/* conn_flush closes it once the goodbye is out. */
 	if (!c->is_dirty)
 		conn_flush(c);
@@ -353,14 +394,14 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	/* hub_gone may close more conns (slow consumers): loop until empty. */
+	/* gone() may close more conns (slow consumers): loop until empty. */
 	while ((c = TAILQ_FIRST(&conn_reapq)) != NULL) {
 		TAILQ_REMOVE(&conn_reapq, c, reap);
 		if (c->is_dirty) {
 			TAILQ_REMOVE(&conn_dirtyq, c, dirty);
 			c->is_dirty = 0;
 		}
-		hub_gone(c);
+		conn_hub.gone(c);
 		conn_release_held(c, NULL, NULL);
 		TAILQ_REMOVE(&conn_all, c, all);
 		conn_n--;
@@ -391,19 +432,19 @@ conn_frame_message(struct conn *c, const uint8_t *payload, size_t len)
 	switch (m.type) {
 	case WIRE_HELLO:
 		if (c->state == CONN_LOGIN)
-			hub_login(c, m.name, m.name_len, m.features);
+			conn_hub.login(c, m.name, m.name_len, m.features);
 		else
 			conn_error(c, "bad_state", "you are already in the "
 			    "chat; use /nick to change your name");
 		break;
 	case WIRE_CHAT:
 		if (c->state == CONN_CHAT)
-			hub_input(c, m.content, m.content_len);
+			conn_hub.input(c, m.content, m.content_len);
 		else
 			conn_error(c, "bad_state", "say HELLO first");
 		break;
 	case WIRE_QUIT:
-		hub_quit(c);
+		conn_hub.quit(c);
 		break;
 	case WIRE_PING:
 		if (c->features & WIRE_FEAT_PING) {
@@ -428,7 +469,6 @@ conn_frame(struct conn *c, struct evbuffer *in)
 	const uint8_t		*p, *payload;
 	size_t			 len = evbuffer_get_length(in), plen, used;
 	enum frame_status	 st;
-	char			 err[96];
 
 	if (len < FRAME_HEADER_LEN)
 		return 0;
@@ -444,9 +484,8 @@ conn_frame(struct conn *c, struct evbuffer *in)
 	if (st == FRAME_TOO_LARGE) {
 		/* The stream cannot be resynchronised: say why and close. */
 		counter_add(m_bad_input, 1);
-		snprintf(err, sizeof(err), "frame of %zu bytes is over the "
+		conn_errorf(c, "too_long", "frame of %zu bytes is over the "
 		    "limit of %zu; closing", plen, settings.frame_max);
-		conn_error(c, "too_long", err);
 		evbuffer_drain(in, len);
 		conn_finish(c);
 		return 0;
@@ -467,11 +506,11 @@ conn_text_line(struct conn *c, const char *line, size_t len)
 {
 	if (c->state == CONN_LOGIN) {
 		if (len > 0)
-			hub_login(c, line, len, 0);
+			conn_hub.login(c, line, len, 0);
 		return;
 	}
 	if (c->state == CONN_CHAT && len > 0)
-		hub_input(c, line, len);
+		conn_hub.input(c, line, len);
 }
 
 /* One line from in; 0 when more bytes are needed (or the conn closed). */
@@ -481,7 +520,6 @@ conn_line(struct conn *c, struct evbuffer *in)
 	size_t			 len = evbuffer_get_length(in), scan, n, used;
 	const uint8_t		*p;
 	enum line_status	 st;
-	char			 err[96];
 	int			 done;
 
 	if (c->skipping) {
@@ -498,9 +536,8 @@ conn_line(struct conn *c, struct evbuffer *in)
 		return 0;
 	if (st == LINE_TOO_LONG) {
 		counter_add(m_bad_input, 1);
-		snprintf(err, sizeof(err), "line over %zu bytes ignored",
+		conn_errorf(c, "too_long", "line over %zu bytes ignored",
 		    settings.frame_max);
-		conn_error(c, "too_long", err);
 		c->skipping = p[used - 1] != '\n';
 		evbuffer_drain(in, used);
 		return 1;
@@ -532,7 +569,7 @@ conn_process(struct conn *c)
 		if (c->state == CONN_DETECT) {
 			p = evbuffer_pullup(in, 1);
 			c->mode = p[0] == 0x00 ? CONN_FRAMED : CONN_TEXT;
-			c->state = CONN_LOGIN;
+			conn_set_state(c, CONN_LOGIN);
 		}
 		if ((c->mode == CONN_FRAMED ? conn_frame(c, in) :
 		    conn_line(c, in)) == 0)
@@ -748,11 +785,12 @@ conn_foreach(void (*fn)(struct conn *, void *), void *arg)
 }
 
 void
-conn_init(struct event_base *base)
+conn_init(struct event_base *base, const struct conn_handlers *h)
 {
 	struct timeval one = { 1, 0 };
 
 	conn_base = base;
+	conn_hub = *h;
 	conn_reaper = event_new(base, -1, 0, conn_reap_cb, NULL);
 	/* Lowest priority (2; others have 1): runs after the input burst. */
 	conn_flusher = event_new(base, -1, 0, conn_flush_cb, NULL);

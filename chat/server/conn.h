@@ -1,7 +1,8 @@
 /*
  * conn.h — one client connection: the explicit state machine, framed or
  * plain-text transport, the bounded send queue and the timers.  conn.c turns
- * bytes into hub_* calls and renders struct out for each kind of client.
+ * bytes into calls of the struct conn_handlers handed to conn_init (the
+ * hub's) and renders struct out for each kind of client.
  *
  *   DETECT --first byte--> LOGIN --HELLO/name--> CLAIMING --lease-->
  *   JOINING --history--> CHAT;  /join and /nick go back through JOINING and
@@ -96,7 +97,16 @@ struct out {
 	size_t		 linelen;
 };
 
-void	 conn_init(struct event_base *);
+/* How a connection reports to its user, the hub. */
+struct conn_handlers {
+	void	(*login)(struct conn *, const char *name, size_t len,
+		    unsigned features);		/* HELLO or the name line */
+	void	(*input)(struct conn *, const char *content, size_t len);
+	void	(*quit)(struct conn *);	/* QUIT */
+	void	(*gone)(struct conn *);	/* closed: leave every list */
+};
+
+void	 conn_init(struct event_base *, const struct conn_handlers *);
 void	 conn_shutdown(void);
 /* Take over an accepted socket; -1 (socket closed) when over a limit. */
 int	 conn_accept(int fd, const struct sockaddr *, int socklen);
@@ -109,12 +119,16 @@ void	 conn_deliver(struct conn *, struct out *);
 /* Shorthands for a direct CHAT line and an error. */
 void	 conn_notice(struct conn *, const char *content);
 void	 conn_error(struct conn *, const char *code, const char *text);
+void	 conn_errorf(struct conn *, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 void	 out_free(struct out *);
 
 /* True when a history entry (origin, seq) was held and must be skipped. */
 void	 conn_release_held(struct conn *, int (*seen)(const char *origin,
 	    uint64_t seq, void *arg), void *arg);
 
+/* The one way to change state; a transition not in the picture is refused
+ * (and logged).  CLAIMING, JOINING, CLOSING and DEAD stop reading. */
 void	 conn_set_state(struct conn *, enum conn_state);
 /* Re-enable input after CLAIMING/JOINING and process what is buffered. */
 void	 conn_resume(struct conn *);

@@ -74,6 +74,10 @@ static void	hub_wait_cb(evutil_socket_t, short, void *);
 void
 hub_init(struct event_base *base, const char *replica_id)
 {
+	static const struct room_handlers bus = { cluster_bind,
+	    cluster_unbind };
+
+	room_init(&bus);
 	hub_wait_ev = evtimer_new(base, hub_wait_cb, NULL);
 	snprintf(hub_replica, sizeof(hub_replica), "%s", replica_id);
 	hub_local = strmap_new();
@@ -171,9 +175,8 @@ hub_check_new_name(struct conn *c, const char *name, size_t len)
 	}
 	text_key(name, len, key, sizeof(key));
 	if (hub_name_taken(key)) {
-		snprintf(err, sizeof(err), "the name %.*s is taken, choose "
+		conn_errorf(c, "name_taken", "the name %.*s is taken, choose "
 		    "another", (int)len, name);
-		conn_error(c, "name_taken", err);
 		return -1;
 	}
 	return 0;
@@ -198,9 +201,8 @@ hub_claimed(void *owner, const char *name, enum store_status st)
 		free(c->name);
 		c->name = NULL;
 		conn_set_state(c, CONN_LOGIN);
-		line = xasprintf("the name %s is taken, choose another", name);
-		conn_error(c, "name_taken", line);
-		free(line);
+		conn_errorf(c, "name_taken", "the name %s is taken, choose "
+		    "another", name);
 		conn_resume(c);
 		return;
 	}
@@ -220,7 +222,7 @@ hub_claimed(void *owner, const char *name, enum store_status st)
 	hub_enter(c, room_get(ROOM_DEFAULT), 1);
 }
 
-void
+static void
 hub_login(struct conn *c, const char *name, size_t len, unsigned features)
 {
 	char key[NAME_MAX_BYTES + 1];
@@ -521,19 +523,19 @@ hub_flood_ok(struct conn *c)
 }
 
 static void	hub_command(struct conn *, const char *, size_t);
+static void	hub_quit(struct conn *);
 
-void
+static void
 hub_input(struct conn *c, const char *content, size_t len)
 {
-	char	*text, err[96];
+	char	*text;
 	size_t	 tlen;
 
 	if (!hub_flood_ok(c))
 		return;
 	if (len > settings.content_max) {
-		snprintf(err, sizeof(err), "message over %zu bytes dropped",
+		conn_errorf(c, "too_long", "message over %zu bytes dropped",
 		    settings.content_max);
-		conn_error(c, "too_long", err);
 		return;
 	}
 	text = text_escape(content, len, &tlen);
@@ -546,7 +548,7 @@ hub_input(struct conn *c, const char *content, size_t len)
 	free(text);
 }
 
-void
+static void
 hub_quit(struct conn *c)
 {
 	struct out	 o = { .type = VOCAB_BYE };
@@ -567,7 +569,7 @@ hub_quit(struct conn *c)
 	conn_finish(c);
 }
 
-void
+static void
 hub_gone(struct conn *c)
 {
 	hub_leave(c, 1);
@@ -692,7 +694,7 @@ static void
 hub_renamed(void *owner, const char *name, enum store_status st)
 {
 	struct conn	*c = owner;
-	char		 key[NAME_MAX_BYTES + 1], *line;
+	char		 key[NAME_MAX_BYTES + 1];
 
 	if (!conn_alive(c) || c->pending_name == NULL ||
 	    strcmp(c->pending_name, name) != 0) {
@@ -706,9 +708,8 @@ hub_renamed(void *owner, const char *name, enum store_status st)
 		strmap_del(hub_local, key);
 		free(c->pending_name);
 		c->pending_name = NULL;
-		line = xasprintf("the name %s is taken, choose another", name);
-		conn_error(c, "name_taken", line);
-		free(line);
+		conn_errorf(c, "name_taken", "the name %s is taken, choose "
+		    "another", name);
 		conn_resume(c);
 		return;
 	}
@@ -768,9 +769,7 @@ cmd_msg(struct conn *c, struct command *cmd)
 		cluster_private(rm->origin, c->name, rm->name, cmd->text, o.ts);
 		return;
 	}
-	line = xasprintf("no user named %s", cmd->arg);
-	conn_error(c, "no_such_user", line);
-	free(line);
+	conn_errorf(c, "no_such_user", "no user named %s", cmd->arg);
 }
 
 static void
@@ -822,7 +821,7 @@ hub_command(struct conn *c, const char *text, size_t len)
 
 /* ---- other replicas ---- */
 
-void
+static void
 hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
     const char *room, const char *from, const char *content, int64_t ts)
 {
@@ -897,7 +896,7 @@ hub_remote_del(const char *key)
 	hub_remote_free(rm);
 }
 
-void
+static void
 hub_remote_join(const char *origin, const char *room, const char *name,
     int first)
 {
@@ -906,7 +905,7 @@ hub_remote_join(const char *origin, const char *room, const char *name,
 	    "SERVER: %s is now online" : "SERVER: %s joined the room", name);
 }
 
-void
+static void
 hub_remote_leave(const char *origin, const char *room, const char *name,
     int quit)
 {
@@ -924,7 +923,7 @@ hub_remote_leave(const char *origin, const char *room, const char *name,
 		    name);
 }
 
-void
+static void
 hub_remote_nick(const char *origin, const char *room, const char *old,
     const char *name)
 {
@@ -941,7 +940,7 @@ hub_remote_nick(const char *origin, const char *room, const char *old,
 	    old, name);
 }
 
-void
+static void
 hub_remote_private(const char *from, const char *to, const char *content,
     int64_t ts)
 {
@@ -1003,19 +1002,19 @@ hub_drop_origin(const char *origin, int announce)
 	free(d.keys);
 }
 
-void
+static void
 hub_remote_reset(const char *origin)
 {
 	hub_drop_origin(origin, 0);
 }
 
-void
+static void
 hub_remote_user(const char *origin, const char *name, const char *room)
 {
 	hub_remote_add(origin, name, room);
 }
 
-void
+static void
 hub_remote_gone(const char *origin, int announce)
 {
 	hub_drop_origin(origin, announce);
@@ -1044,12 +1043,43 @@ hub_each_local(const char *key, void *value, void *arg)
 	return 0;
 }
 
-void
+static void
 hub_foreach_local(void (*fn)(const char *, const char *, void *), void *arg)
 {
 	struct hub_each e = { fn, arg };
 
 	strmap_foreach(hub_local, hub_each_local, &e);
+}
+
+const struct conn_handlers *
+hub_conn_handlers(void)
+{
+	static const struct conn_handlers h = {
+		.login = hub_login,
+		.input = hub_input,
+		.quit = hub_quit,
+		.gone = hub_gone,
+	};
+
+	return &h;
+}
+
+const struct cluster_handlers *
+hub_cluster_handlers(void)
+{
+	static const struct cluster_handlers h = {
+		.chat = hub_remote_chat,
+		.private_msg = hub_remote_private,
+		.join = hub_remote_join,
+		.leave = hub_remote_leave,
+		.nick = hub_remote_nick,
+		.reset = hub_remote_reset,
+		.user = hub_remote_user,
+		.gone = hub_remote_gone,
+		.foreach_local = hub_foreach_local,
+	};
+
+	return &h;
 }
 
 /* ---- shutdown ---- */

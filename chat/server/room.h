@@ -21,9 +21,16 @@ struct room {
 	struct strmap	*seen;		/* origin -> last seq delivered */
 };
 
+/* Told when a room gets its first local member and loses its last. */
+struct room_handlers {
+	void	(*bind)(const char *room);
+	void	(*unbind)(const char *room);
+};
+
+void		 room_init(const struct room_handlers *);
 struct room	*room_get(const char *name);	/* find or create */
 struct room	*room_find(const char *name);
-/* The first local member binds the room on the bus, the last unbinds. */
+/* The first local member binds the room (room_handlers), the last unbinds. */
 void		 room_add(struct room *, struct conn *);
 void		 room_del(struct room *, struct conn *);
 void		 room_remote_add(struct room *);
