@@ -37,14 +37,6 @@
 #define CONN_CLOSING_MAX_MS	5000	/* to flush a goodbye */
 #define CONN_READ_MAX		65536	/* bytes read per wake-up */
 
-struct held {
-	struct held	*next;
-	uint64_t	 seq;
-	char		 origin[40];
-	size_t		 len;
-	uint8_t		 data[];
-};
-
 static struct event_base	*conn_base;
 static struct conn_handlers	 conn_hub;	/* where input goes (the hub) */
 static struct conn_list		 conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
@@ -88,8 +80,8 @@ done:
 	wire_end(b);
 }
 
-static const uint8_t *
-out_render(struct out *o, struct conn *c, size_t *len)
+const uint8_t *
+conn_render(struct conn *c, struct out *o, size_t *len)
 {
 	if (c->mode == CONN_TEXT) {
 		if (o->line == NULL) {
@@ -127,10 +119,10 @@ out_free(struct out *o)
 static int
 conn_writable(struct conn *c)
 {
-	return c->state != CONN_DEAD && c->out != NULL;
+	return c != NULL && c->state != CONN_DEAD && c->out != NULL;
 }
 
-static void
+void
 conn_write(struct conn *c, const void *data, size_t len)
 {
 	struct evbuffer *out;
@@ -173,56 +165,8 @@ conn_send(struct conn *c, struct out *o)
 
 	if (!conn_writable(c))
 		return;
-	p = out_render(o, c, &len);
+	p = conn_render(c, o, &len);
 	conn_write(c, p, len);
-}
-
-static void
-conn_hold(struct conn *c, struct out *o)
-{
-	struct held	*h;
-	const uint8_t	*p;
-	size_t		 len;
-
-	p = out_render(o, c, &len);
-	h = xmalloc(sizeof(*h) + len);
-	h->next = NULL;
-	h->seq = o->seq;
-	snprintf(h->origin, sizeof(h->origin), "%s",
-	    o->origin != NULL ? o->origin : "");
-	h->len = len;
-	memcpy(h->data, p, len);
-	if (c->held == NULL)
-		c->held_tail = &c->held;
-	*c->held_tail = h;
-	c->held_tail = &h->next;
-}
-
-void
-conn_deliver(struct conn *c, struct out *o)
-{
-	if (!conn_writable(c))
-		return;
-	if (c->state == CONN_JOINING)
-		conn_hold(c, o);
-	else
-		conn_send(c, o);
-}
-
-void
-conn_release_held(struct conn *c, int (*seen)(const char *, uint64_t,
-    void *), void *arg)
-{
-	struct held *h, *next;
-
-	for (h = c->held; h != NULL; h = next) {
-		next = h->next;
-		if (h->origin[0] == '\0' || seen == NULL ||
-		    !seen(h->origin, h->seq, arg))
-			conn_write(c, h->data, h->len);
-		free(h);
-	}
-	c->held = NULL;
 }
 
 void
@@ -284,7 +228,7 @@ conn_ping(struct conn *c)
 int
 conn_alive(struct conn *c)
 {
-	return c->state != CONN_DEAD && c->state != CONN_CLOSING;
+	return c != NULL && c->state != CONN_DEAD && c->state != CONN_CLOSING;
 }
 
 static void
@@ -304,23 +248,18 @@ conn_reading(struct conn *c, int on)
 
 /* Where each state may go (conn.h has the picture). */
 static const uint8_t conn_next[] = {
-	[CONN_DETECT] = CONN_TO(CONN_LOGIN) | CONN_ENDS,
-	[CONN_LOGIN] = CONN_TO(CONN_CLAIMING) | CONN_ENDS,
-	[CONN_CLAIMING] = CONN_TO(CONN_LOGIN) | CONN_TO(CONN_JOINING) |
-	    CONN_TO(CONN_CHAT) | CONN_ENDS,
-	[CONN_JOINING] = CONN_TO(CONN_CHAT) | CONN_ENDS,
-	[CONN_CHAT] = CONN_TO(CONN_CLAIMING) | CONN_TO(CONN_JOINING) |
-	    CONN_ENDS,
+	[CONN_DETECT] = CONN_TO(CONN_OPEN) | CONN_ENDS,
+	[CONN_OPEN] = CONN_ENDS,
 	[CONN_CLOSING] = CONN_TO(CONN_DEAD),
 	[CONN_DEAD] = 0,
 };
 
 static const char *const conn_state_names[] = {
-	"DETECT", "LOGIN", "CLAIMING", "JOINING", "CHAT", "CLOSING", "DEAD",
+	"DETECT", "OPEN", "CLOSING", "DEAD",
 };
 
 /* Every state change goes through here (memcached's conn_set_state). */
-void
+static void
 conn_set_state(struct conn *c, enum conn_state state)
 {
 	if (c->state == CONN_DEAD)
@@ -332,33 +271,34 @@ conn_set_state(struct conn *c, enum conn_state state)
 		return;
 	}
 	c->state = state;
-	if (state != CONN_LOGIN && state != CONN_CHAT)
+	if (state == CONN_CLOSING || state == CONN_DEAD)
 		conn_reading(c, 0);
+}
+
+void
+conn_pause(struct conn *c)
+{
+	if (!conn_alive(c))
+		return;
+	c->paused = 1;
+	conn_reading(c, 0);
 }
 
 void
 conn_resume(struct conn *c)
 {
-	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+	if (!conn_alive(c))
 		return;
+	c->paused = 0;
 	conn_reading(c, 1);
 	conn_process(c);
 }
 
 void
-conn_ref(struct conn *c)
+conn_logged_in(struct conn *c)
 {
-	c->refs++;
-}
-
-void
-conn_unref(struct conn *c)
-{
-	if (--c->refs > 0)
-		return;
-	free(c->name);
-	free(c->pending_name);
-	free(c);
+	if (c != NULL)
+		c->logged_in = 1;
 }
 
 void
@@ -377,7 +317,7 @@ conn_close(struct conn *c, const char *reason)
 void
 conn_finish(struct conn *c)
 {
-	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+	if (!conn_alive(c))
 		return;
 	conn_set_state(c, CONN_CLOSING);
 	c->closing_ms = clock_now_ms();
@@ -402,7 +342,6 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 			c->is_dirty = 0;
 		}
 		conn_hub.gone(c);
-		conn_release_held(c, NULL, NULL);
 		TAILQ_REMOVE(&conn_all, c, all);
 		conn_n--;
 		gauge_set(m_conns, (int64_t)conn_n);
@@ -410,8 +349,7 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 		close(c->fd);
 		evbuffer_free(c->in);
 		evbuffer_free(c->out);
-		c->in = c->out = NULL;
-		conn_unref(c);
+		free(c);
 	}
 }
 
@@ -431,17 +369,10 @@ conn_frame_message(struct conn *c, const uint8_t *payload, size_t len)
 	}
 	switch (m.type) {
 	case WIRE_HELLO:
-		if (c->state == CONN_LOGIN)
-			conn_hub.login(c, m.name, m.name_len, m.features);
-		else
-			conn_error(c, "bad_state", "you are already in the "
-			    "chat; use /nick to change your name");
+		conn_hub.hello(c, m.name, m.name_len, m.features);
 		break;
 	case WIRE_CHAT:
-		if (c->state == CONN_CHAT)
-			conn_hub.input(c, m.content, m.content_len);
-		else
-			conn_error(c, "bad_state", "say HELLO first");
+		conn_hub.chat(c, m.content, m.content_len);
 		break;
 	case WIRE_QUIT:
 		conn_hub.quit(c);
@@ -501,18 +432,6 @@ conn_frame(struct conn *c, struct evbuffer *in)
 	return 1;
 }
 
-static void
-conn_text_line(struct conn *c, const char *line, size_t len)
-{
-	if (c->state == CONN_LOGIN) {
-		if (len > 0)
-			conn_hub.login(c, line, len, 0);
-		return;
-	}
-	if (c->state == CONN_CHAT && len > 0)
-		conn_hub.input(c, line, len);
-}
-
 /* One line from in; 0 when more bytes are needed (or the conn closed). */
 static int
 conn_line(struct conn *c, struct evbuffer *in)
@@ -542,7 +461,7 @@ conn_line(struct conn *c, struct evbuffer *in)
 		evbuffer_drain(in, used);
 		return 1;
 	}
-	conn_text_line(c, (const char *)p, n);
+	conn_hub.line(c, (const char *)p, n);
 	evbuffer_drain(in, used);
 	return 1;
 }
@@ -550,8 +469,8 @@ conn_line(struct conn *c, struct evbuffer *in)
 static int
 conn_takes_input(struct conn *c)
 {
-	return c->state == CONN_DETECT || c->state == CONN_LOGIN ||
-	    c->state == CONN_CHAT;
+	return (c->state == CONN_DETECT || c->state == CONN_OPEN) &&
+	    !c->paused;
 }
 
 static void
@@ -569,7 +488,7 @@ conn_process(struct conn *c)
 		if (c->state == CONN_DETECT) {
 			p = evbuffer_pullup(in, 1);
 			c->mode = p[0] == 0x00 ? CONN_FRAMED : CONN_TEXT;
-			conn_set_state(c, CONN_LOGIN);
+			conn_set_state(c, CONN_OPEN);
 		}
 		if ((c->mode == CONN_FRAMED ? conn_frame(c, in) :
 		    conn_line(c, in)) == 0)
@@ -663,32 +582,37 @@ conn_timeout(struct conn *c, const char *why)
 	conn_finish(c);
 }
 
+/* Logged in: PING the quiet ones that know it, drop the idle others. */
 static void
-conn_check_timers(struct conn *c, uint64_t now)
+conn_check_idle(struct conn *c, uint64_t now)
 {
 	uint64_t quiet = now - c->last_rx_ms;
 
+	if ((c->features & WIRE_FEAT_PING) && settings.ping_interval_s != 0) {
+		if (c->ping_sent_ms != 0 && now - c->ping_sent_ms >=
+		    settings.ping_timeout_s * 1000ull)
+			conn_timeout(c, "no answer to PING");
+		else if (c->ping_sent_ms == 0 && quiet >=
+		    settings.ping_interval_s * 1000ull) {
+			c->ping_sent_ms = now;
+			conn_ping(c);
+		}
+	} else if (settings.idle_timeout_s != 0 &&
+	    quiet >= settings.idle_timeout_s * 1000ull)
+		conn_timeout(c, "idle for too long");
+}
+
+static void
+conn_check_timers(struct conn *c, uint64_t now)
+{
 	switch (c->state) {
 	case CONN_DETECT:
-	case CONN_LOGIN:
-		if (settings.login_timeout_s != 0 &&
+	case CONN_OPEN:
+		if (c->logged_in)
+			conn_check_idle(c, now);
+		else if (settings.login_timeout_s != 0 &&
 		    now - c->since_ms >= settings.login_timeout_s * 1000ull)
 			conn_timeout(c, "no name given in time");
-		break;
-	case CONN_CHAT:
-		if ((c->features & WIRE_FEAT_PING) &&
-		    settings.ping_interval_s != 0) {
-			if (c->ping_sent_ms != 0 && now - c->ping_sent_ms >=
-			    settings.ping_timeout_s * 1000ull)
-				conn_timeout(c, "no answer to PING");
-			else if (c->ping_sent_ms == 0 && quiet >=
-			    settings.ping_interval_s * 1000ull) {
-				c->ping_sent_ms = now;
-				conn_ping(c);
-			}
-		} else if (settings.idle_timeout_s != 0 &&
-		    quiet >= settings.idle_timeout_s * 1000ull)
-			conn_timeout(c, "idle for too long");
 		break;
 	case CONN_CLOSING:
 		if (now - c->closing_ms >= CONN_CLOSING_MAX_MS)
@@ -744,12 +668,10 @@ conn_accept(int fd, const struct sockaddr *sa, int socklen)
 	}
 	conn_socket_options(fd);
 	c = xcalloc(1, sizeof(*c));
-	c->refs = 1;
 	c->ip = ip;
 	c->id = conn_next_id++;
 	c->since_ms = c->last_rx_ms = clock_now_ms();
 	c->state = CONN_DETECT;
-	flood_init(&c->flood, settings.flood_burst, c->since_ms);
 	c->fd = fd;
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();

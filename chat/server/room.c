@@ -72,9 +72,9 @@ room_gc(struct room *r)
 }
 
 void
-room_add(struct room *r, struct conn *c)
+room_add(struct room *r, struct user *u)
 {
-	TAILQ_INSERT_TAIL(&r->members, c, member);
+	TAILQ_INSERT_TAIL(&r->members, u, member);
 	if (r->nlocal++ == 0) {
 		room_reset_seen(r);
 		room_bus.bind(r->name);
@@ -82,9 +82,9 @@ room_add(struct room *r, struct conn *c)
 }
 
 void
-room_del(struct room *r, struct conn *c)
+room_del(struct room *r, struct user *u)
 {
-	TAILQ_REMOVE(&r->members, c, member);
+	TAILQ_REMOVE(&r->members, u, member);
 	if (--r->nlocal == 0) {
 		room_bus.unbind(r->name);
 		room_gc(r);
