@@ -50,6 +50,7 @@ struct bconn {
 	size_t		 wlen, wcap;
 	uint64_t	 seq;		/* sender: next sequence number */
 	double		 credit;	/* sender: messages due (rate mode) */
+	uint64_t	 hello_us;	/* HELLO sent */
 };
 
 static struct bconn	*conns;
@@ -57,6 +58,7 @@ static int		 nconns, nsenders, epfd, observer = -1;
 static uint64_t		*acked;		/* per sender, seen by the observer */
 static uint64_t		 deliveries, sent, ready_count;
 static uint64_t		 hist[HIST_BUCKETS + 1], hist_n;
+static uint64_t		 login_max_us;	/* slowest HELLO -> WELCOME */
 static int		 measuring;
 
 static struct {
@@ -180,6 +182,7 @@ send_hello(struct bconn *c)
 
 	frame_out(c, json, (size_t)n);
 	c->state = B_LOGIN;
+	c->hello_us = now_us();
 	flush(c);
 }
 
@@ -227,6 +230,8 @@ on_frame(struct bconn *c, const uint8_t *p, size_t n)
 	if (c->state == B_LOGIN && memmem(p, n, "\"WELCOME\"", 9) != NULL) {
 		c->state = B_READY;
 		ready_count++;
+		if (now_us() - c->hello_us > login_max_us)
+			login_max_us = now_us() - c->hello_us;
 		return;
 	}
 	if (memmem(p, n, "\"CHAT\"", 6) != NULL)
@@ -430,13 +435,15 @@ run_load(void)
 	measuring = 0;
 	now = now_us();
 	printf("clients=%d senders=%d offered=%s sent_per_s=%.0f "
-	    "deliveries_per_s=%.0f p50_us=%llu p99_us=%llu p999_us=%llu\n",
+	    "deliveries_per_s=%.0f p50_us=%llu p99_us=%llu p999_us=%llu "
+	    "login_max_us=%llu\n",
 	    nconns, nsenders, opt.rate > 0 ? "fixed" : "saturation",
 	    (double)sent * 1e6 / (double)(now - start),
 	    (double)deliveries * 1e6 / (double)(now - start),
 	    (unsigned long long)percentile(0.50),
 	    (unsigned long long)percentile(0.99),
-	    (unsigned long long)percentile(0.999));
+	    (unsigned long long)percentile(0.999),
+	    (unsigned long long)login_max_us);
 }
 
 static void

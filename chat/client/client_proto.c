@@ -14,17 +14,18 @@
 #include "frame.h"
 #include "jsonx.h"
 #include "utf8.h"
+#include "vocab.h"
 #include "xmalloc.h"
 
 static const struct {
 	const char		*name;
 	enum client_msg_type	 type;
 } client_proto_types[] = {
-	{ "WELCOME",	CLIENT_MSG_WELCOME },
-	{ "CHAT",	CLIENT_MSG_CHAT },
-	{ "BYE",	CLIENT_MSG_BYE },
-	{ "ERROR",	CLIENT_MSG_ERROR },
-	{ "PING",	CLIENT_MSG_PING },
+	{ VOCAB_WELCOME,	CLIENT_MSG_WELCOME },
+	{ VOCAB_CHAT,	CLIENT_MSG_CHAT },
+	{ VOCAB_BYE,	CLIENT_MSG_BYE },
+	{ VOCAB_ERROR,	CLIENT_MSG_ERROR },
+	{ VOCAB_PING,	CLIENT_MSG_PING },
 };
 
 static const char *
@@ -45,7 +46,7 @@ client_proto_decode(const uint8_t *payload, size_t len, struct client_msg *m,
 	memset(m, 0, sizeof(*m));
 	if ((m->obj = jsonx_parse_object(payload, len, err, errlen)) == NULL)
 		return -1;
-	if ((m->type_name = client_proto_str(m->obj, "type")) == NULL) {
+	if ((m->type_name = client_proto_str(m->obj, VOCAB_F_TYPE)) == NULL) {
 		snprintf(err, errlen, "message without a string 'type'");
 		json_decref(m->obj);
 		m->obj = NULL;
@@ -55,20 +56,20 @@ client_proto_decode(const uint8_t *payload, size_t len, struct client_msg *m,
 	    sizeof(client_proto_types[0]); i++)
 		if (strcmp(m->type_name, client_proto_types[i].name) == 0)
 			m->type = client_proto_types[i].type;
-	if ((m->content = client_proto_str(m->obj, "content")) == NULL)
+	if ((m->content = client_proto_str(m->obj, VOCAB_F_CONTENT)) == NULL)
 		m->content = "";
-	m->room = client_proto_str(m->obj, "room");
-	m->from = client_proto_str(m->obj, "from");
-	m->to = client_proto_str(m->obj, "to");
-	m->code = client_proto_str(m->obj, "code");
-	ts = json_object_get(m->obj, "ts");
+	m->room = client_proto_str(m->obj, VOCAB_F_ROOM);
+	m->from = client_proto_str(m->obj, VOCAB_F_FROM);
+	m->to = client_proto_str(m->obj, VOCAB_F_TO);
+	m->code = client_proto_str(m->obj, VOCAB_F_CODE);
+	ts = json_object_get(m->obj, VOCAB_F_TS);
 	if (json_is_integer(ts))
 		m->ts_ms = (int64_t)json_integer_value(ts);
 	else if (json_is_real(ts))
 		m->ts_ms = (int64_t)json_real_value(ts);
-	priv = json_object_get(m->obj, "private");
+	priv = json_object_get(m->obj, VOCAB_F_PRIVATE);
 	m->private_msg = json_is_true(priv) || m->to != NULL;
-	m->history = json_is_true(json_object_get(m->obj, "history"));
+	m->history = json_is_true(json_object_get(m->obj, VOCAB_F_HISTORY));
 	return 0;
 }
 
@@ -136,12 +137,12 @@ client_proto_hello(const char *name, size_t *len)
 {
 	json_t *obj = json_object(), *features = json_array();
 
-	json_array_append_new(features, json_string("error"));
-	json_array_append_new(features, json_string("meta"));
-	json_array_append_new(features, json_string("ping"));
-	json_object_set_new(obj, "type", json_string("HELLO"));
-	json_object_set_new(obj, "name", client_proto_text(name));
-	json_object_set_new(obj, "features", features);
+	json_array_append_new(features, json_string(VOCAB_FEAT_ERROR));
+	json_array_append_new(features, json_string(VOCAB_FEAT_META));
+	json_array_append_new(features, json_string(VOCAB_FEAT_PING));
+	json_object_set_new(obj, VOCAB_F_TYPE, json_string(VOCAB_HELLO));
+	json_object_set_new(obj, VOCAB_F_NAME, client_proto_text(name));
+	json_object_set_new(obj, VOCAB_F_FEATURES, features);
 	return client_proto_frame(obj, len);
 }
 
@@ -150,8 +151,8 @@ client_proto_chat(const char *text, size_t *len)
 {
 	json_t *obj = json_object();
 
-	json_object_set_new(obj, "type", json_string("CHAT"));
-	json_object_set_new(obj, "content", client_proto_text(text));
+	json_object_set_new(obj, VOCAB_F_TYPE, json_string(VOCAB_CHAT));
+	json_object_set_new(obj, VOCAB_F_CONTENT, client_proto_text(text));
 	return client_proto_frame(obj, len);
 }
 
@@ -160,7 +161,7 @@ client_proto_quit(size_t *len)
 {
 	json_t *obj = json_object();
 
-	json_object_set_new(obj, "type", json_string("QUIT"));
+	json_object_set_new(obj, VOCAB_F_TYPE, json_string(VOCAB_QUIT));
 	return client_proto_frame(obj, len);
 }
 
@@ -169,6 +170,6 @@ client_proto_pong(size_t *len)
 {
 	json_t *obj = json_object();
 
-	json_object_set_new(obj, "type", json_string("PONG"));
+	json_object_set_new(obj, VOCAB_F_TYPE, json_string(VOCAB_PONG));
 	return client_proto_frame(obj, len);
 }

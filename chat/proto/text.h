@@ -9,10 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAME_MAX_CHARS	32	/* code points */
-#define NAME_MAX_BYTES	(NAME_MAX_CHARS * 4)
-#define ROOM_MAX_CHARS	32
-#define ROOM_DEFAULT	"lobby"
+#include "vocab.h"	/* NAME_MAX_CHARS, ROOM_MAX_CHARS, ROOM_DEFAULT */
 
 /*
  * A display-safe copy of src: valid UTF-8 where C0/C1 control characters,

@@ -6,6 +6,7 @@
 #include "frame.h"
 #include "text.h"
 #include "utf8.h"
+#include "vocab.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -13,20 +14,20 @@ static const struct {
 	const char	*name;
 	enum wire_type	 type;
 } wire_types[] = {
-	{ "HELLO",	WIRE_HELLO },
-	{ "CHAT",	WIRE_CHAT },
-	{ "QUIT",	WIRE_QUIT },
-	{ "PONG",	WIRE_PONG },
-	{ "PING",	WIRE_PING },
+	{ VOCAB_HELLO,	WIRE_HELLO },
+	{ VOCAB_CHAT,	WIRE_CHAT },
+	{ VOCAB_QUIT,	WIRE_QUIT },
+	{ VOCAB_PONG,	WIRE_PONG },
+	{ VOCAB_PING,	WIRE_PING },
 };
 
 static const struct {
 	const char	*name;
 	unsigned	 bit;
 } wire_features[] = {
-	{ "error",	WIRE_FEAT_ERROR },
-	{ "meta",	WIRE_FEAT_META },
-	{ "ping",	WIRE_FEAT_PING },
+	{ VOCAB_FEAT_ERROR,	WIRE_FEAT_ERROR },
+	{ VOCAB_FEAT_META,	WIRE_FEAT_META },
+	{ VOCAB_FEAT_PING,	WIRE_FEAT_PING },
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -43,7 +44,7 @@ wire_fail(const char **code, const char *c, char *err, size_t errlen,
 static int
 wire_get_features(json_t *root, unsigned *mask)
 {
-	json_t	*v = json_object_get(root, "features"), *f;
+	json_t	*v = json_object_get(root, VOCAB_F_FEATURES), *f;
 	size_t	 i, j;
 
 	*mask = 0;
@@ -93,7 +94,7 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m,
 		    "the message is not a JSON object");
 	}
 	m->root = root;
-	type = json_object_get(root, "type");
+	type = json_object_get(root, VOCAB_F_TYPE);
 	if (type == NULL || !json_is_string(type)) {
 		wire_msg_free(m);
 		return wire_fail(code, "bad_type", err, errlen,
@@ -108,13 +109,13 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m,
 		    "unknown message type");
 	}
 	m->type = wire_types[i].type;
-	if (m->type == WIRE_HELLO && (wire_get_string(root, "name", &m->name,
+	if (m->type == WIRE_HELLO && (wire_get_string(root, VOCAB_F_NAME, &m->name,
 	    &m->name_len) == -1 || wire_get_features(root, &m->features) == -1)) {
 		wire_msg_free(m);
 		return wire_fail(code, "bad_field", err, errlen,
 		    "HELLO needs a string 'name' (and 'features' is a list)");
 	}
-	if (m->type == WIRE_CHAT && wire_get_string(root, "content",
+	if (m->type == WIRE_CHAT && wire_get_string(root, VOCAB_F_CONTENT,
 	    &m->content, &m->content_len) == -1) {
 		wire_msg_free(m);
 		return wire_fail(code, "bad_field", err, errlen,
@@ -245,7 +246,7 @@ wire_begin(struct wbuf *b, const char *type)
 	wbuf_reserve(b, FRAME_HEADER_LEN + 1);
 	b->len += FRAME_HEADER_LEN;
 	b->p[b->len++] = '{';
-	wire_str(b, "type", type);
+	wire_str(b, VOCAB_F_TYPE, type);
 }
 
 void

@@ -25,7 +25,6 @@
 
 #include "clock.h"
 #include "cluster.h"
-#include "hub.h"
 #include "inbox.h"
 #include "jsonx.h"
 #include "log.h"
@@ -64,6 +63,7 @@ static struct strmap	*cl_rooms;	/* rooms to bind; under cl_lock */
 static struct counter	*m_pub, *m_pub_fail, *m_recv, *m_dups, *m_gaps;
 static struct counter	*m_bad;
 static struct gauge	*m_peers;
+static struct cluster_handlers cl_hub;	/* where events go (the hub) */
 
 const char *
 cluster_id(void)
@@ -349,7 +349,7 @@ cluster_send_snapshot(const char *to)
 {
 	struct cluster_snap s = { to, json_array(), 0 };
 
-	hub_foreach_local(cluster_snap_add, &s);
+	cl_hub.foreach_local(cluster_snap_add, &s);
 	cluster_snap_send(&s, 1);
 	json_decref(s.users);
 }
@@ -388,7 +388,7 @@ cluster_forget(const char *o, int announce)
 {
 	free(strmap_del(cl_origins, o));
 	gauge_set(m_peers, (int64_t)strmap_count(cl_origins));
-	hub_remote_gone(o, announce);
+	cl_hub.gone(o, announce);
 }
 
 /* 1 when presence event q from org is next in line (and accounted). */
@@ -418,55 +418,144 @@ cluster_apply_snap(const char *o, struct origin *org, json_t *m)
 	size_t		 i;
 
 	if (part == 0)
-		hub_remote_reset(o);
+		cl_hub.reset(o);
 	json_array_foreach(users, i, u) {
 		const char *name, *room;
 
 		if (json_unpack(u, "[ss]", &name, &room) == 0)
-			hub_remote_user(o, name, room);
+			cl_hub.user(o, name, room);
 	}
 	org->pseq = (uint64_t)json_integer_value(json_object_get(m, "q"));
 }
 
+/* One bus message being applied: its kind's handler reads what it needs. */
+struct cluster_in {
+	const char	*o;		/* origin */
+	struct origin	*org;
+	int		 fresh;		/* first word from o */
+	json_t		*m;
+	const char	*r, *n, *nn, *f, *c, *to;
+	json_int_t	 q, p, ts;
+};
+
+/* Each returns -1 when the message lacks what its kind needs. */
+static int
+cluster_on_msg(struct cluster_in *in)
+{
+	if (in->r == NULL || in->f == NULL || in->c == NULL || in->q <= 0)
+		return -1;
+	cl_hub.chat(in->o, (uint64_t)in->q, (uint64_t)in->p, in->r, in->f,
+	    in->c, in->ts);
+	return 0;
+}
+
+static int
+cluster_on_pm(struct cluster_in *in)
+{
+	if (in->f == NULL || in->to == NULL || in->c == NULL)
+		return -1;
+	cl_hub.private_msg(in->f, in->to, in->c, in->ts);
+	return 0;
+}
+
+static int
+cluster_flag(struct cluster_in *in, const char *key)
+{
+	return json_is_true(json_object_get(in->m, key));
+}
+
+static int
+cluster_on_join(struct cluster_in *in)
+{
+	if (in->r == NULL || in->n == NULL)
+		return -1;
+	if (cluster_presence_seq(in->o, in->org, in->fresh, (uint64_t)in->q))
+		cl_hub.join(in->o, in->r, in->n, cluster_flag(in, "first"));
+	return 0;
+}
+
+static int
+cluster_on_leave(struct cluster_in *in)
+{
+	if (in->r == NULL || in->n == NULL)
+		return -1;
+	if (cluster_presence_seq(in->o, in->org, in->fresh, (uint64_t)in->q))
+		cl_hub.leave(in->o, in->r, in->n, cluster_flag(in, "quit"));
+	return 0;
+}
+
+static int
+cluster_on_nick(struct cluster_in *in)
+{
+	if (in->r == NULL || in->n == NULL || in->nn == NULL)
+		return -1;
+	if (cluster_presence_seq(in->o, in->org, in->fresh, (uint64_t)in->q))
+		cl_hub.nick(in->o, in->r, in->n, in->nn);
+	return 0;
+}
+
+static int
+cluster_on_hb(struct cluster_in *in)
+{
+	if (in->fresh || (uint64_t)in->q > in->org->pseq)
+		cluster_ask_sync(in->o, in->org);
+	return 0;
+}
+
+static int
+cluster_on_sync(struct cluster_in *in)
+{
+	cluster_send_snapshot(in->o);
+	return 0;
+}
+
+static int
+cluster_on_snap(struct cluster_in *in)
+{
+	cluster_apply_snap(in->o, in->org, in->m);
+	return 0;
+}
+
+static int
+cluster_on_bye(struct cluster_in *in)
+{
+	cluster_forget(in->o, 0);
+	return 0;
+}
+
+/* The bus message kinds (the list at the top of this file). */
+static const struct {
+	const char	*kind;
+	int		(*fn)(struct cluster_in *);
+} cluster_kinds[] = {
+	{ "msg",	cluster_on_msg },
+	{ "pm",		cluster_on_pm },
+	{ "join",	cluster_on_join },
+	{ "leave",	cluster_on_leave },
+	{ "nick",	cluster_on_nick },
+	{ "hb",		cluster_on_hb },
+	{ "sync",	cluster_on_sync },
+	{ "snap",	cluster_on_snap },
+	{ "bye",	cluster_on_bye },
+};
+
 static void
 cluster_dispatch(const char *k, const char *o, json_t *m)
 {
-	struct origin	*org;
-	const char	*r = NULL, *n = NULL, *nn = NULL, *f = NULL, *c = NULL;
-	const char	*to = NULL;
-	json_int_t	 q = 0, p = 0, ts = 0;
-	int		 fresh, flag = 0;
+	struct cluster_in	in = { .o = o, .m = m };
+	size_t			i;
 
 	json_unpack(m, "{s?s, s?s, s?s, s?s, s?s, s?s, s?I, s?I, s?I}",
-	    "r", &r, "n", &n, "nn", &nn, "f", &f, "c", &c, "to", &to,
-	    "q", &q, "p", &p, "ts", &ts);
-	org = cluster_origin(o, &fresh);
-	if (strcmp(k, "msg") == 0 && r && f && c && q > 0)
-		hub_remote_chat(o, (uint64_t)q, (uint64_t)p, r, f, c, ts);
-	else if (strcmp(k, "pm") == 0 && f && to && c)
-		hub_remote_private(f, to, c, ts);
-	else if (strcmp(k, "join") == 0 && r && n) {
-		flag = json_is_true(json_object_get(m, "first"));
-		if (cluster_presence_seq(o, org, fresh, (uint64_t)q))
-			hub_remote_join(o, r, n, flag);
-	} else if (strcmp(k, "leave") == 0 && r && n) {
-		flag = json_is_true(json_object_get(m, "quit"));
-		if (cluster_presence_seq(o, org, fresh, (uint64_t)q))
-			hub_remote_leave(o, r, n, flag);
-	} else if (strcmp(k, "nick") == 0 && r && n && nn) {
-		if (cluster_presence_seq(o, org, fresh, (uint64_t)q))
-			hub_remote_nick(o, r, n, nn);
-	} else if (strcmp(k, "hb") == 0) {
-		if (fresh || (uint64_t)q > org->pseq)
-			cluster_ask_sync(o, org);
-	} else if (strcmp(k, "sync") == 0)
-		cluster_send_snapshot(o);
-	else if (strcmp(k, "snap") == 0)
-		cluster_apply_snap(o, org, m);
-	else if (strcmp(k, "bye") == 0)
-		cluster_forget(o, 0);
-	else
-		counter_add(m_bad, 1);
+	    "r", &in.r, "n", &in.n, "nn", &in.nn, "f", &in.f, "c", &in.c,
+	    "to", &in.to, "q", &in.q, "p", &in.p, "ts", &in.ts);
+	in.org = cluster_origin(o, &in.fresh);
+	for (i = 0; i < sizeof(cluster_kinds) / sizeof(cluster_kinds[0]); i++)
+		if (strcmp(k, cluster_kinds[i].kind) == 0) {
+			if (cluster_kinds[i].fn(&in) == -1)
+				counter_add(m_bad, 1);
+			return;
+		}
+	counter_add(m_bad, 1);
 }
 
 static void
@@ -558,7 +647,8 @@ cluster_hb_cb(evutil_socket_t fd, short what, void *arg)
 
 int
 cluster_start(struct event_base *base, const char *amqp_url,
-    const char *replica_id, char *err, size_t errlen)
+    const char *replica_id, const struct cluster_handlers *hub, char *err,
+    size_t errlen)
 {
 	static const struct mq_handlers h = {
 		.on_connect = cluster_on_connect,
@@ -568,6 +658,7 @@ cluster_start(struct event_base *base, const char *amqp_url,
 	struct timeval hb = { CLUSTER_HB_MS / 1000, 0 };
 
 	snprintf(cl_id, sizeof(cl_id), "%s", replica_id);
+	cl_hub = *hub;
 	if (amqp_url == NULL)
 		return 0;
 	snprintf(cl_queue, sizeof(cl_queue), "parley.chat.%s", cl_id);

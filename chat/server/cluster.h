@@ -20,8 +20,36 @@ struct event_base;
 
 #define CLUSTER_EXCHANGE	"parley.chat"
 
+/*
+ * How the cluster reports the other replicas' events (already checked for
+ * duplicates) to its user, the hub, and asks it for our users.
+ */
+struct cluster_handlers {
+	void	(*chat)(const char *origin, uint64_t seq, uint64_t prev,
+		    const char *room, const char *from, const char *content,
+		    int64_t ts);
+	void	(*private_msg)(const char *from, const char *to,
+		    const char *content, int64_t ts);
+	void	(*join)(const char *origin, const char *room,
+		    const char *name, int first);
+	void	(*leave)(const char *origin, const char *room,
+		    const char *name, int quit);
+	void	(*nick)(const char *origin, const char *room,
+		    const char *old, const char *name);
+	/* A snapshot replaces what we know of origin's users (no notices). */
+	void	(*reset)(const char *origin);
+	void	(*user)(const char *origin, const char *name,
+		    const char *room);
+	/* origin is gone: its users leave (with notices when announce). */
+	void	(*gone)(const char *origin, int announce);
+	/* For snapshots: every local user and its room. */
+	void	(*foreach_local)(void (*fn)(const char *name,
+		    const char *room, void *arg), void *arg);
+};
+
 int		 cluster_start(struct event_base *, const char *amqp_url,
-		    const char *replica_id, char *err, size_t errlen);
+		    const char *replica_id, const struct cluster_handlers *,
+		    char *err, size_t errlen);
 void		 cluster_stop(void);
 /* Standalone, or the broker link is up. */
 int		 cluster_ready(void);

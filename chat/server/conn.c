@@ -13,6 +13,8 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,27 +25,20 @@
 #include "clock.h"
 #include "conn.h"
 #include "frame.h"
-#include "hub.h"
 #include "ipcap.h"
 #include "line.h"
 #include "log.h"
 #include "metrics.h"
 #include "settings.h"
+#include "vocab.h"
 #include "wire.h"
 #include "xmalloc.h"
 
 #define CONN_CLOSING_MAX_MS	5000	/* to flush a goodbye */
 #define CONN_READ_MAX		65536	/* bytes read per wake-up */
 
-struct held {
-	struct held	*next;
-	uint64_t	 seq;
-	char		 origin[40];
-	size_t		 len;
-	uint8_t		 data[];
-};
-
 static struct event_base	*conn_base;
+static struct conn_handlers	 conn_hub;	/* where input goes (the hub) */
 static struct conn_list		 conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 static struct conn_list		 conn_reapq = TAILQ_HEAD_INITIALIZER(conn_reapq);
 static struct conn_list		 conn_dirtyq = TAILQ_HEAD_INITIALIZER(conn_dirtyq);
@@ -66,27 +61,27 @@ out_render_frame(struct out *o, struct wbuf *b, int ext)
 {
 	wire_begin(b, o->type);
 	if (o->content != NULL)
-		wire_str(b, "content", o->content);
+		wire_str(b, VOCAB_F_CONTENT, o->content);
 	if (!ext)
 		goto done;
 	if (o->room != NULL)
-		wire_str(b, "room", o->room);
+		wire_str(b, VOCAB_F_ROOM, o->room);
 	if (o->from != NULL)
-		wire_str(b, "from", o->from);
+		wire_str(b, VOCAB_F_FROM, o->from);
 	if (o->ts != 0)
-		wire_int(b, "ts", o->ts);
+		wire_int(b, VOCAB_F_TS, o->ts);
 	if (o->private_msg)
-		wire_bool(b, "private", 1);
+		wire_bool(b, VOCAB_F_PRIVATE, 1);
 	if (o->history)
-		wire_bool(b, "history", 1);
+		wire_bool(b, VOCAB_F_HISTORY, 1);
 	if (o->nfeatures > 0)
-		wire_strv(b, "features", o->features, o->nfeatures);
+		wire_strv(b, VOCAB_F_FEATURES, o->features, o->nfeatures);
 done:
 	wire_end(b);
 }
 
-static const uint8_t *
-out_render(struct out *o, struct conn *c, size_t *len)
+const uint8_t *
+conn_render(struct conn *c, struct out *o, size_t *len)
 {
 	if (c->mode == CONN_TEXT) {
 		if (o->line == NULL) {
@@ -124,10 +119,10 @@ out_free(struct out *o)
 static int
 conn_writable(struct conn *c)
 {
-	return c->state != CONN_DEAD && c->out != NULL;
+	return c != NULL && c->state != CONN_DEAD && c->out != NULL;
 }
 
-static void
+void
 conn_write(struct conn *c, const void *data, size_t len)
 {
 	struct evbuffer *out;
@@ -170,62 +165,14 @@ conn_send(struct conn *c, struct out *o)
 
 	if (!conn_writable(c))
 		return;
-	p = out_render(o, c, &len);
+	p = conn_render(c, o, &len);
 	conn_write(c, p, len);
-}
-
-static void
-conn_hold(struct conn *c, struct out *o)
-{
-	struct held	*h;
-	const uint8_t	*p;
-	size_t		 len;
-
-	p = out_render(o, c, &len);
-	h = xmalloc(sizeof(*h) + len);
-	h->next = NULL;
-	h->seq = o->seq;
-	snprintf(h->origin, sizeof(h->origin), "%s",
-	    o->origin != NULL ? o->origin : "");
-	h->len = len;
-	memcpy(h->data, p, len);
-	if (c->held == NULL)
-		c->held_tail = &c->held;
-	*c->held_tail = h;
-	c->held_tail = &h->next;
-}
-
-void
-conn_deliver(struct conn *c, struct out *o)
-{
-	if (!conn_writable(c))
-		return;
-	if (c->state == CONN_JOINING)
-		conn_hold(c, o);
-	else
-		conn_send(c, o);
-}
-
-void
-conn_release_held(struct conn *c, int (*seen)(const char *, uint64_t,
-    void *), void *arg)
-{
-	struct held *h, *next;
-
-	for (h = c->held; h != NULL; h = next) {
-		next = h->next;
-		if (h->origin[0] == '\0' || seen == NULL ||
-		    !seen(h->origin, h->seq, arg))
-			conn_write(c, h->data, h->len);
-		free(h);
-	}
-	c->held = NULL;
 }
 
 void
 conn_notice(struct conn *c, const char *content)
 {
-	struct out o = { .type = "CHAT", .content = content };
+	struct out o = { .type = VOCAB_CHAT, .content = content };
 
 	conn_send(c, &o);
 	out_free(&o);
@@ -238,9 +185,9 @@ conn_error(struct conn *c, const char *code, const char *text)
 	char		*line;
 
 	if (c->mode == CONN_FRAMED && (c->features & WIRE_FEAT_ERROR)) {
-		wire_begin(&b, "ERROR");
-		wire_str(&b, "code", code);
-		wire_str(&b, "content", text);
+		wire_begin(&b, VOCAB_ERROR);
+		wire_str(&b, VOCAB_F_CODE, code);
+		wire_str(&b, VOCAB_F_CONTENT, text);
 		wire_end(&b);
 		conn_write(c, b.p, b.len);
 		wbuf_free(&b);
@@ -251,12 +198,26 @@ conn_error(struct conn *c, const char *code, const char *text)
 	free(line);
 }
 
+void
+conn_errorf(struct conn *c, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) == -1)
+		fatalx("%s: vasprintf", __func__);
+	va_end(ap);
+	conn_error(c, code, text);
+	free(text);
+}
+
 static void
 conn_ping(struct conn *c)
 {
 	struct wbuf b = { 0 };
 
-	wire_begin(&b, "PING");
+	wire_begin(&b, VOCAB_PING);
 	wire_end(&b);
 	conn_write(c, b.p, b.len);
 	wbuf_free(&b);
@@ -267,7 +228,7 @@ conn_ping(struct conn *c)
 int
 conn_alive(struct conn *c)
 {
-	return c->state != CONN_DEAD && c->state != CONN_CLOSING;
+	return c != NULL && c->state != CONN_DEAD && c->state != CONN_CLOSING;
 }
 
 static void
@@ -282,39 +243,62 @@ conn_reading(struct conn *c, int on)
 		event_del(&c->rev);
 }
 
-void
+#define CONN_TO(s)	(1u << (s))
+#define CONN_ENDS	(CONN_TO(CONN_CLOSING) | CONN_TO(CONN_DEAD))
+
+/* Where each state may go (conn.h has the picture). */
+static const uint8_t conn_next[] = {
+	[CONN_DETECT] = CONN_TO(CONN_OPEN) | CONN_ENDS,
+	[CONN_OPEN] = CONN_ENDS,
+	[CONN_CLOSING] = CONN_TO(CONN_DEAD),
+	[CONN_DEAD] = 0,
+};
+
+static const char *const conn_state_names[] = {
+	"DETECT", "OPEN", "CLOSING", "DEAD",
+};
+
+/* Every state change goes through here (memcached's conn_set_state). */
+static void
 conn_set_state(struct conn *c, enum conn_state state)
 {
 	if (c->state == CONN_DEAD)
+		return;		/* late callbacks of a closed conn */
+	if ((conn_next[c->state] & CONN_TO(state)) == 0) {
+		log_warnx("%s: refused id=%llu from=%s to=%s", __func__,
+		    (unsigned long long)c->id, conn_state_names[c->state],
+		    conn_state_names[state]);
 		return;
+	}
 	c->state = state;
-	if (state == CONN_CLAIMING || state == CONN_JOINING)
+	if (state == CONN_CLOSING || state == CONN_DEAD)
 		conn_reading(c, 0);
+}
+
+void
+conn_pause(struct conn *c)
+{
+	if (!conn_alive(c))
+		return;
+	c->paused = 1;
+	conn_reading(c, 0);
 }
 
 void
 conn_resume(struct conn *c)
 {
-	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+	if (!conn_alive(c))
 		return;
+	c->paused = 0;
 	conn_reading(c, 1);
 	conn_process(c);
 }
 
 void
-conn_ref(struct conn *c)
+conn_logged_in(struct conn *c)
 {
-	c->refs++;
-}
-
-void
-conn_unref(struct conn *c)
-{
-	if (--c->refs > 0)
-		return;
-	free(c->name);
-	free(c->pending_name);
-	free(c);
+	if (c != NULL)
+		c->logged_in = 1;
 }
 
 void
@@ -324,8 +308,7 @@ conn_close(struct conn *c, const char *reason)
 		return;
 	log_debug("chat connection closed id=%llu reason=\"%s\"",
 	    (unsigned long long)c->id, reason);
-	c->state = CONN_DEAD;
-	conn_reading(c, 0);
+	conn_set_state(c, CONN_DEAD);
 	event_del(&c->wev);
 	TAILQ_INSERT_TAIL(&conn_reapq, c, reap);
 	event_active(conn_reaper, EV_TIMEOUT, 0);
@@ -334,11 +317,10 @@ conn_close(struct conn *c, const char *reason)
 void
 conn_finish(struct conn *c)
 {
-	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+	if (!conn_alive(c))
 		return;
-	c->state = CONN_CLOSING;
+	conn_set_state(c, CONN_CLOSING);
 	c->closing_ms = clock_now_ms();
-	conn_reading(c, 0);
 	/* conn_flush closes it once the goodbye is out. */
 	if (!c->is_dirty)
 		conn_flush(c);
@@ -352,15 +334,14 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	/* hub_gone may close more conns (slow consumers): loop until empty. */
+	/* gone() may close more conns (slow consumers): loop until empty. */
 	while ((c = TAILQ_FIRST(&conn_reapq)) != NULL) {
 		TAILQ_REMOVE(&conn_reapq, c, reap);
 		if (c->is_dirty) {
 			TAILQ_REMOVE(&conn_dirtyq, c, dirty);
 			c->is_dirty = 0;
 		}
-		hub_gone(c);
-		conn_release_held(c, NULL, NULL);
+		conn_hub.gone(c);
 		TAILQ_REMOVE(&conn_all, c, all);
 		conn_n--;
 		gauge_set(m_conns, (int64_t)conn_n);
@@ -368,8 +349,7 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 		close(c->fd);
 		evbuffer_free(c->in);
 		evbuffer_free(c->out);
-		c->in = c->out = NULL;
-		conn_unref(c);
+		free(c);
 	}
 }
 
@@ -389,26 +369,19 @@ conn_frame_message(struct conn *c, const uint8_t *payload, size_t len)
 	}
 	switch (m.type) {
 	case WIRE_HELLO:
-		if (c->state == CONN_LOGIN)
-			hub_login(c, m.name, m.name_len, m.features);
-		else
-			conn_error(c, "bad_state", "you are already in the "
-			    "chat; use /nick to change your name");
+		conn_hub.hello(c, m.name, m.name_len, m.features);
 		break;
 	case WIRE_CHAT:
-		if (c->state == CONN_CHAT)
-			hub_input(c, m.content, m.content_len);
-		else
-			conn_error(c, "bad_state", "say HELLO first");
+		conn_hub.chat(c, m.content, m.content_len);
 		break;
 	case WIRE_QUIT:
-		hub_quit(c);
+		conn_hub.quit(c);
 		break;
 	case WIRE_PING:
 		if (c->features & WIRE_FEAT_PING) {
 			struct wbuf b = { 0 };
 
-			wire_begin(&b, "PONG");
+			wire_begin(&b, VOCAB_PONG);
 			wire_end(&b);
 			conn_write(c, b.p, b.len);
 			wbuf_free(&b);
@@ -427,7 +400,6 @@ conn_frame(struct conn *c, struct evbuffer *in)
 	const uint8_t		*p, *payload;
 	size_t			 len = evbuffer_get_length(in), plen, used;
 	enum frame_status	 st;
-	char			 err[96];
 
 	if (len < FRAME_HEADER_LEN)
 		return 0;
@@ -443,9 +415,8 @@ conn_frame(struct conn *c, struct evbuffer *in)
 	if (st == FRAME_TOO_LARGE) {
 		/* The stream cannot be resynchronised: say why and close. */
 		counter_add(m_bad_input, 1);
-		snprintf(err, sizeof(err), "frame of %zu bytes is over the "
+		conn_errorf(c, "too_long", "frame of %zu bytes is over the "
 		    "limit of %zu; closing", plen, settings.frame_max);
-		conn_error(c, "too_long", err);
 		evbuffer_drain(in, len);
 		conn_finish(c);
 		return 0;
@@ -461,18 +432,6 @@ conn_frame(struct conn *c, struct evbuffer *in)
 	return 1;
 }
 
-static void
-conn_text_line(struct conn *c, const char *line, size_t len)
-{
-	if (c->state == CONN_LOGIN) {
-		if (len > 0)
-			hub_login(c, line, len, 0);
-		return;
-	}
-	if (c->state == CONN_CHAT && len > 0)
-		hub_input(c, line, len);
-}
-
 /* One line from in; 0 when more bytes are needed (or the conn closed). */
 static int
 conn_line(struct conn *c, struct evbuffer *in)
@@ -480,7 +439,6 @@ conn_line(struct conn *c, struct evbuffer *in)
 	size_t			 len = evbuffer_get_length(in), scan, n, used;
 	const uint8_t		*p;
 	enum line_status	 st;
-	char			 err[96];
 	int			 done;
 
 	if (c->skipping) {
@@ -497,14 +455,13 @@ conn_line(struct conn *c, struct evbuffer *in)
 		return 0;
 	if (st == LINE_TOO_LONG) {
 		counter_add(m_bad_input, 1);
-		snprintf(err, sizeof(err), "line over %zu bytes ignored",
+		conn_errorf(c, "too_long", "line over %zu bytes ignored",
 		    settings.frame_max);
-		conn_error(c, "too_long", err);
 		c->skipping = p[used - 1] != '\n';
 		evbuffer_drain(in, used);
 		return 1;
 	}
-	conn_text_line(c, (const char *)p, n);
+	conn_hub.line(c, (const char *)p, n);
 	evbuffer_drain(in, used);
 	return 1;
 }
@@ -512,8 +469,8 @@ conn_line(struct conn *c, struct evbuffer *in)
 static int
 conn_takes_input(struct conn *c)
 {
-	return c->state == CONN_DETECT || c->state == CONN_LOGIN ||
-	    c->state == CONN_CHAT;
+	return (c->state == CONN_DETECT || c->state == CONN_OPEN) &&
+	    !c->paused;
 }
 
 static void
@@ -531,7 +488,7 @@ conn_process(struct conn *c)
 		if (c->state == CONN_DETECT) {
 			p = evbuffer_pullup(in, 1);
 			c->mode = p[0] == 0x00 ? CONN_FRAMED : CONN_TEXT;
-			c->state = CONN_LOGIN;
+			conn_set_state(c, CONN_OPEN);
 		}
 		if ((c->mode == CONN_FRAMED ? conn_frame(c, in) :
 		    conn_line(c, in)) == 0)
@@ -625,32 +582,37 @@ conn_timeout(struct conn *c, const char *why)
 	conn_finish(c);
 }
 
+/* Logged in: PING the quiet ones that know it, drop the idle others. */
 static void
-conn_check_timers(struct conn *c, uint64_t now)
+conn_check_idle(struct conn *c, uint64_t now)
 {
 	uint64_t quiet = now - c->last_rx_ms;
 
+	if ((c->features & WIRE_FEAT_PING) && settings.ping_interval_s != 0) {
+		if (c->ping_sent_ms != 0 && now - c->ping_sent_ms >=
+		    settings.ping_timeout_s * 1000ull)
+			conn_timeout(c, "no answer to PING");
+		else if (c->ping_sent_ms == 0 && quiet >=
+		    settings.ping_interval_s * 1000ull) {
+			c->ping_sent_ms = now;
+			conn_ping(c);
+		}
+	} else if (settings.idle_timeout_s != 0 &&
+	    quiet >= settings.idle_timeout_s * 1000ull)
+		conn_timeout(c, "idle for too long");
+}
+
+static void
+conn_check_timers(struct conn *c, uint64_t now)
+{
 	switch (c->state) {
 	case CONN_DETECT:
-	case CONN_LOGIN:
-		if (settings.login_timeout_s != 0 &&
+	case CONN_OPEN:
+		if (c->logged_in)
+			conn_check_idle(c, now);
+		else if (settings.login_timeout_s != 0 &&
 		    now - c->since_ms >= settings.login_timeout_s * 1000ull)
 			conn_timeout(c, "no name given in time");
-		break;
-	case CONN_CHAT:
-		if ((c->features & WIRE_FEAT_PING) &&
-		    settings.ping_interval_s != 0) {
-			if (c->ping_sent_ms != 0 && now - c->ping_sent_ms >=
-			    settings.ping_timeout_s * 1000ull)
-				conn_timeout(c, "no answer to PING");
-			else if (c->ping_sent_ms == 0 && quiet >=
-			    settings.ping_interval_s * 1000ull) {
-				c->ping_sent_ms = now;
-				conn_ping(c);
-			}
-		} else if (settings.idle_timeout_s != 0 &&
-		    quiet >= settings.idle_timeout_s * 1000ull)
-			conn_timeout(c, "idle for too long");
 		break;
 	case CONN_CLOSING:
 		if (now - c->closing_ms >= CONN_CLOSING_MAX_MS)
@@ -706,12 +668,10 @@ conn_accept(int fd, const struct sockaddr *sa, int socklen)
 	}
 	conn_socket_options(fd);
 	c = xcalloc(1, sizeof(*c));
-	c->refs = 1;
 	c->ip = ip;
 	c->id = conn_next_id++;
 	c->since_ms = c->last_rx_ms = clock_now_ms();
 	c->state = CONN_DETECT;
-	flood_init(&c->flood, settings.flood_burst, c->since_ms);
 	c->fd = fd;
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
@@ -747,11 +707,12 @@ conn_foreach(void (*fn)(struct conn *, void *), void *arg)
 }
 
 void
-conn_init(struct event_base *base)
+conn_init(struct event_base *base, const struct conn_handlers *h)
 {
 	struct timeval one = { 1, 0 };
 
 	conn_base = base;
+	conn_hub = *h;
 	conn_reaper = event_new(base, -1, 0, conn_reap_cb, NULL);
 	/* Lowest priority (2; others have 1): runs after the input burst. */
 	conn_flusher = event_new(base, -1, 0, conn_flush_cb, NULL);

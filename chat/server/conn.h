@@ -1,14 +1,16 @@
 /*
- * conn.h — one client connection: the explicit state machine, framed or
- * plain-text transport, the bounded send queue and the timers.  conn.c turns
- * bytes into hub_* calls and renders struct out for each kind of client.
+ * conn.h — one client connection: its transport state machine, framed or
+ * plain-text input, the bounded send queue and the timers.  conn.c turns
+ * bytes into calls of the struct conn_handlers handed to conn_init (the
+ * hub's) and renders struct out for each kind of client.  Who the client
+ * is (name, room, chat state: user.h) is the owner's business; the
+ * connection keeps only an owner pointer.
  *
- *   DETECT --first byte--> LOGIN --HELLO/name--> CLAIMING --lease-->
- *   JOINING --history--> CHAT;  /join and /nick go back through JOINING and
- *   CLAIMING;  QUIT --> CLOSING (flush the goodbye) --> DEAD;  errors,
- *   EOF, timeouts and slow consumers --> DEAD.  A DEAD conn leaves every
- *   list in the reaper (after the current callback) and is freed when its
- *   last reference (pending RPCs) goes.
+ *   DETECT --first byte--> OPEN --conn_finish--> CLOSING (flush the
+ *   goodbye) --> DEAD;  errors, EOF, timeouts and slow consumers --> DEAD.
+ *   The owner pauses input (conn_pause) while a claim or a join is in
+ *   flight and resumes it.  A DEAD conn leaves every list in the reaper
+ *   (after the current callback; the owner hears gone()) and is freed then.
  */
 #ifndef PARLEY_CONN_H
 #define PARLEY_CONN_H
@@ -21,49 +23,35 @@
 
 #include <event2/event_struct.h>
 
-#include "flood.h"
 #include "wire.h"
 
 struct event_base;
 struct evbuffer;
-struct room;
 struct ipcap_slot;
 
 enum conn_state {
 	CONN_DETECT,	/* nothing read yet: framed or plain text? */
-	CONN_LOGIN,	/* waiting for HELLO or the name line */
-	CONN_CLAIMING,	/* name lease in flight: input paused */
-	CONN_JOINING,	/* history in flight: input paused, room msgs held */
-	CONN_CHAT,
+	CONN_OPEN,
 	CONN_CLOSING,	/* flushing the goodbye; input ignored */
 	CONN_DEAD,
 };
 
 enum conn_mode { CONN_FRAMED, CONN_TEXT };
 
-struct held;
-
 struct conn {
 	TAILQ_ENTRY(conn)	 all;		/* every live conn */
-	TAILQ_ENTRY(conn)	 member;	/* room->members */
 	TAILQ_ENTRY(conn)	 reap;
 	TAILQ_ENTRY(conn)	 dirty;		/* output waiting for the flush */
 	int			 fd;
 	struct evbuffer		*in, *out;	/* NULL once reaped */
 	struct event		 rev, wev;
 	struct ipcap_slot	*ip;
-	char			*name;		/* set from CLAIMING on */
-	char			*pending_name;	/* /nick being claimed */
-	struct room		*room;
-	struct held		*held, **held_tail;
+	void			*owner;		/* the hub's user, or NULL */
 	uint64_t		 id;
 	uint64_t		 since_ms;	/* accepted */
 	uint64_t		 last_rx_ms;
 	uint64_t		 ping_sent_ms;	/* 0: none outstanding */
 	uint64_t		 closing_ms;
-	struct flood		 flood;
-	uint32_t		 flood_note_ms;
-	uint32_t		 refs;
 	uint8_t			 state;		/* enum conn_state */
 	uint8_t			 mode;		/* enum conn_mode */
 	uint8_t			 features;	/* WIRE_FEAT_* */
@@ -71,6 +59,8 @@ struct conn {
 	uint8_t			 skipping;	/* dropping an over-long line */
 	uint8_t			 is_dirty;
 	uint8_t			 reading;	/* rev is added */
+	uint8_t			 paused;	/* by the owner: no input */
+	uint8_t			 logged_in;	/* idle/ping timers, not login's */
 };
 
 TAILQ_HEAD(conn_list, conn);
@@ -93,36 +83,46 @@ struct out {
 	size_t		 linelen;
 };
 
-void	 conn_init(struct event_base *);
+/* How a connection reports to its owner, the hub. */
+struct conn_handlers {
+	void	(*hello)(struct conn *, const char *name, size_t len,
+		    unsigned features);
+	void	(*chat)(struct conn *, const char *content, size_t len);
+	void	(*line)(struct conn *, const char *line, size_t len);
+	void	(*quit)(struct conn *);	/* QUIT */
+	void	(*gone)(struct conn *);	/* closed: forget it */
+};
+
+void	 conn_init(struct event_base *, const struct conn_handlers *);
 void	 conn_shutdown(void);
 /* Take over an accepted socket; -1 (socket closed) when over a limit. */
 int	 conn_accept(int fd, const struct sockaddr *, int socklen);
 size_t	 conn_count(void);
 
-/* Deliver now (direct replies). */
+/* Deliver now.  These and the others below accept NULL (a gone conn). */
 void	 conn_send(struct conn *, struct out *);
-/* Deliver a room message: held while JOINING, written otherwise. */
-void	 conn_deliver(struct conn *, struct out *);
+/* o as this client gets it (valid until out_free). */
+const uint8_t *conn_render(struct conn *, struct out *, size_t *len);
+/* Bytes conn_render made earlier. */
+void	 conn_write(struct conn *, const void *, size_t);
 /* Shorthands for a direct CHAT line and an error. */
 void	 conn_notice(struct conn *, const char *content);
 void	 conn_error(struct conn *, const char *code, const char *text);
+void	 conn_errorf(struct conn *, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 void	 out_free(struct out *);
 
-/* True when a history entry (origin, seq) was held and must be skipped. */
-void	 conn_release_held(struct conn *, int (*seen)(const char *origin,
-	    uint64_t seq, void *arg), void *arg);
-
-void	 conn_set_state(struct conn *, enum conn_state);
-/* Re-enable input after CLAIMING/JOINING and process what is buffered. */
+/* Input off (a claim or join in flight) and on again (with what is
+ * buffered processed now). */
+void	 conn_pause(struct conn *);
 void	 conn_resume(struct conn *);
+/* Logged in: the idle and ping timers replace the log-in timeout. */
+void	 conn_logged_in(struct conn *);
 /* Flush what is queued, then close (after QUIT). */
 void	 conn_finish(struct conn *);
 /* Close now; the hub hears of it from the reaper. */
 void	 conn_close(struct conn *, const char *reason);
 int	 conn_alive(struct conn *);
-
-void	 conn_ref(struct conn *);
-void	 conn_unref(struct conn *);
 
 /* Every live conn (for shutdown); fn may close conns. */
 void	 conn_foreach(void (*fn)(struct conn *, void *), void *arg);

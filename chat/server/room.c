@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster.h"
 #include "room.h"
 #include "strmap.h"
 #include "xmalloc.h"
@@ -12,7 +11,14 @@ struct room_seen {
 	uint64_t	seq;
 };
 
-static struct strmap *room_map;
+static struct strmap		*room_map;
+static struct room_handlers	 room_bus;
+
+void
+room_init(const struct room_handlers *h)
+{
+	room_bus = *h;
+}
 
 struct room *
 room_find(const char *name)
@@ -66,21 +72,21 @@ room_gc(struct room *r)
 }
 
 void
-room_add(struct room *r, struct conn *c)
+room_add(struct room *r, struct user *u)
 {
-	TAILQ_INSERT_TAIL(&r->members, c, member);
+	TAILQ_INSERT_TAIL(&r->members, u, member);
 	if (r->nlocal++ == 0) {
 		room_reset_seen(r);
-		cluster_bind(r->name);
+		room_bus.bind(r->name);
 	}
 }
 
 void
-room_del(struct room *r, struct conn *c)
+room_del(struct room *r, struct user *u)
 {
-	TAILQ_REMOVE(&r->members, c, member);
+	TAILQ_REMOVE(&r->members, u, member);
 	if (--r->nlocal == 0) {
-		cluster_unbind(r->name);
+		room_bus.unbind(r->name);
 		room_gc(r);
 	}
 }

@@ -8,24 +8,31 @@
 
 #include <stdint.h>
 
-#include "conn.h"
+#include "user.h"
 #include "text.h"
 
 struct strmap;
 
 struct room {
 	char		 name[ROOM_MAX_CHARS + 1];	/* lower case */
-	struct conn_list members;
+	struct user_list members;
 	unsigned	 nlocal, nremote;
 	uint64_t	 last_seq;	/* our last message here (bus "p") */
 	struct strmap	*seen;		/* origin -> last seq delivered */
 };
 
+/* Told when a room gets its first local member and loses its last. */
+struct room_handlers {
+	void	(*bind)(const char *room);
+	void	(*unbind)(const char *room);
+};
+
+void		 room_init(const struct room_handlers *);
 struct room	*room_get(const char *name);	/* find or create */
 struct room	*room_find(const char *name);
-/* The first local member binds the room on the bus, the last unbinds. */
-void		 room_add(struct room *, struct conn *);
-void		 room_del(struct room *, struct conn *);
+/* The first local member binds the room (room_handlers), the last unbinds. */
+void		 room_add(struct room *, struct user *);
+void		 room_del(struct room *, struct user *);
 void		 room_remote_add(struct room *);
 void		 room_remote_del(struct room *);
 /*

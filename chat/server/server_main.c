@@ -132,11 +132,12 @@ server_start(struct server *sv, const char *replica)
 	    event_base_priority_init(sv->base, 3) == -1)
 		fatalx("event_base_new failed");
 	inbox_init(sv->base);
-	conn_init(sv->base);
-	hub_init(replica);
-	if (store_start(sv->base, replica, err, sizeof(err)) == -1 ||
-	    cluster_start(sv->base, settings.amqp_url, replica, err,
-	    sizeof(err)) == -1)
+	conn_init(sv->base, hub_conn_handlers());
+	hub_init(sv->base, replica);
+	if (store_start(sv->base, replica, hub_store_handlers(), err,
+	    sizeof(err)) == -1 ||
+	    cluster_start(sv->base, settings.amqp_url, replica,
+	    hub_cluster_handlers(), err, sizeof(err)) == -1)
 		fatalx("config invalid: %s", err);
 	if (listener_start(sv->base, settings.port) == -1)
 		fatal("cannot listen on port %u", settings.port);
@@ -156,6 +157,7 @@ server_stop(struct server *sv)
 {
 	listener_stop();
 	conn_shutdown();
+	hub_stop();
 	cluster_stop();
 	store_stop();
 	admin_http_stop(sv->admin);

@@ -1,6 +1,6 @@
 /*
- * store.c — name leases and room history, through the back end
- * (CHAT_STORE=backend) or in this process (CHAT_STORE=memory).
+ * store.c — the store's front (store.h: one struct store_ops picked at
+ * start) and its back-end variant, CHAT_STORE=backend.
  *
  * Back end: every call is an RPC (lib/rpc_client.h) whose reply arrives on
  * the RPC thread and is handed to the loop through the inbox.  History
@@ -8,6 +8,13 @@
  * so the back end inserts them in our order) and keyed by (origin, seq),
  * so a redelivered batch inserts nothing twice.  A lease heartbeat keeps
  * our names; a replica that dies loses them after CHAT_NAME_TTL seconds.
+ *
+ * The link to the back end is UP or DOWN.  A call that times out (or finds
+ * RabbitMQ gone) makes it DOWN: from then on claims and history answer
+ * STORE_UNAVAILABLE at once, appends wait in the backlog, and a heartbeat
+ * goes out every STORE_PROBE_MS as a probe.  Any answer makes it UP again
+ * and sends the backlog.  So the first caller after the back end dies waits
+ * at most CHAT_RPC_TIMEOUT_MS; nobody after it waits at all.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +23,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "conn.h"
+#include "clock.h"
 #include "inbox.h"
 #include "jsonx.h"
 #include "log.h"
@@ -24,16 +31,17 @@
 #include "rpc_client.h"
 #include "settings.h"
 #include "store.h"
-#include "strmap.h"
 #include "xmalloc.h"
 
 #define STORE_FLUSH_MS		20
 #define STORE_BATCH_BYTES	40000	/* well under RPC_MAX_BODY */
 #define STORE_BACKLOG_MAX	20000	/* messages waiting for the back end */
 #define STORE_STOP_TIMEOUT_MS	3000
+#define STORE_PROBE_MS		1000	/* heartbeat period while DOWN */
 
 struct store_job {
-	struct conn		*conn;
+	void			*owner;		/* held, or NULL */
+	uint64_t		 cookie;
 	char			*name;
 	store_claim_fn		 claim_fn;
 	store_history_fn	 history_fn;
@@ -41,91 +49,141 @@ struct store_job {
 	json_t			*reply;
 };
 
-struct store_ring {
-	struct store_line	*lines;
-	size_t			 head, n;
-};
+static const struct store_ops	*store_ops;
+static struct store_handlers	 store_handlers;
 
 static char		 store_owner[64];
 static struct rpc_client *store_rpc;
 static struct event	*store_flush_ev, *store_beat_ev;
 static json_t		*store_backlog;		/* messages not yet sent */
 static json_t		*store_inflight;	/* the batch being sent */
-static struct strmap	*store_rings;		/* memory mode */
 static struct counter	*m_append_fail, *m_history_fail, *m_dropped;
+static struct gauge	*m_up;
 static int		 store_stopping;
+static int		 store_is_up = 1;	/* the back end answers */
+static int		 store_beating;		/* a heartbeat in flight */
+static int		 store_appending;	/* a batch in flight */
+static uint64_t		 store_next_beat_ms;
 
-/* ---- memory mode ---- */
+/* ---- the front ---- */
 
-static void
-store_line_free(struct store_line *l)
+void
+store_hold(void *owner)
 {
-	free(l->origin);
-	free(l->from);
-	free(l->content);
-	memset(l, 0, sizeof(*l));
+	if (owner != NULL && store_handlers.hold != NULL)
+		store_handlers.hold(owner);
 }
 
-static void
-store_ring_append(const char *room, const char *origin, uint64_t seq,
+void
+store_drop(void *owner)
+{
+	if (owner != NULL && store_handlers.drop != NULL)
+		store_handlers.drop(owner);
+}
+
+void
+store_link(int up)
+{
+	gauge_set(m_up, up);
+	if (store_handlers.link != NULL)
+		store_handlers.link(up);
+}
+
+int
+store_start(struct event_base *base, const char *replica_id,
+    const struct store_handlers *h, char *err, size_t errlen)
+{
+	store_handlers = *h;
+	store_ops = settings.store_backend ? &store_backend_ops :
+	    &store_memory_ops;
+	m_append_fail = metrics_counter("chat_history_append_failures_total",
+	    "", "History batches the back end did not take (retried)");
+	m_history_fail = metrics_counter("chat_history_fetch_failures_total",
+	    "", "Joins whose history could not be fetched");
+	m_dropped = metrics_counter("chat_history_dropped_total", "",
+	    "Messages dropped from history because the back end was away");
+	m_up = metrics_gauge("chat_store_up", "",
+	    "1 while the name and history store answers");
+	gauge_set(m_up, 1);
+	return store_ops->start(base, replica_id, err, errlen);
+}
+
+void
+store_stop(void)
+{
+	store_ops->stop();
+}
+
+int
+store_ready(void)
+{
+	return store_ops->ready();
+}
+
+int
+store_up(void)
+{
+	return store_ops->up();
+}
+
+void
+store_claim(void *owner, uint64_t owner_id, const char *name,
+    store_claim_fn fn)
+{
+	store_ops->claim(owner, owner_id, name, fn);
+}
+
+void
+store_release(const char *name, uint64_t owner_id)
+{
+	store_ops->release(name, owner_id);
+}
+
+void
+store_append(const char *room, const char *origin, uint64_t seq,
     const char *from, const char *content, int64_t ts)
 {
-	struct store_ring	*ring;
-	struct store_line	*l;
+	if (settings.history == 0)
+		return;
+	store_ops->append(room, origin, seq, from, content, ts);
+}
 
-	if ((ring = strmap_get(store_rings, room)) == NULL) {
-		ring = xcalloc(1, sizeof(*ring));
-		ring->lines = xcalloc(settings.history, sizeof(*ring->lines));
-		strmap_put(store_rings, room, ring);
+void
+store_history(void *owner, uint64_t cookie, const char *room,
+    store_history_fn fn)
+{
+	if (settings.history == 0) {
+		fn(owner, cookie, NULL, 0, STORE_OK);
+		return;
 	}
-	l = &ring->lines[(ring->head + ring->n) % settings.history];
-	if (ring->n == settings.history) {
-		store_line_free(l);
-		ring->head = (ring->head + 1) % settings.history;
-	} else
-		ring->n++;
-	l->origin = xstrdup(origin);
-	l->seq = seq;
-	l->from = xstrdup(from);
-	l->content = xstrdup(content);
-	l->ts = ts;
-}
-
-static void
-store_ring_history(struct conn *c, const char *room, store_history_fn fn)
-{
-	struct store_ring	*ring = strmap_get(store_rings, room);
-	struct store_line	*v = NULL;
-	size_t			 i, n = ring != NULL ? ring->n : 0;
-
-	if (n > 0)
-		v = xcalloc(n, sizeof(*v));
-	for (i = 0; i < n; i++)
-		v[i] = ring->lines[(ring->head + i) % settings.history];
-	fn(c, v, n);
-	free(v);	/* the strings stay in the ring */
-}
-
-static int
-store_ring_free(const char *key, void *value, void *arg)
-{
-	struct store_ring	*ring = value;
-	size_t			 i;
-
-	(void)key;
-	(void)arg;
-	for (i = 0; i < ring->n; i++)
-		store_line_free(&ring->lines[(ring->head + i) %
-		    settings.history]);
-	free(ring->lines);
-	free(ring);
-	return 0;
+	store_ops->history(owner, cookie, room, fn);
 }
 
 /* ---- back end: replies come back on the RPC thread ---- */
 
+static void	backend_flush(void);
+
+/* Every reply tells whether the back end is there. */
 static void
-store_rpc_done(enum rpc_status status, json_t *reply, void *arg)
+backend_seen(enum rpc_status status)
+{
+	if (status == RPC_OK && !store_is_up) {
+		store_is_up = 1;
+		log_info("chat store answers again");
+		store_link(1);
+		if (store_inflight != NULL || json_array_size(store_backlog) > 0)
+			backend_flush();
+	} else if (status != RPC_OK && store_is_up && !store_stopping) {
+		store_is_up = 0;
+		log_warnx("chat store not answering status=%s, local chat goes "
+		    "on without name leases and history",
+		    rpc_status_name(status));
+		store_link(0);
+	}
+}
+
+static void
+backend_rpc_done(enum rpc_status status, json_t *reply, void *arg)
 {
 	struct store_job *job = arg;
 
@@ -135,17 +193,26 @@ store_rpc_done(enum rpc_status status, json_t *reply, void *arg)
 }
 
 static int
-store_success(struct store_job *job)
+backend_success(struct store_job *job)
 {
 	return job->status == RPC_OK &&
 	    json_is_true(json_object_get(job->reply, "success"));
 }
 
-static void
-store_job_free(struct store_job *job)
+static struct store_job *
+backend_job(void *owner)
 {
-	if (job->conn != NULL)
-		conn_unref(job->conn);
+	struct store_job *job = xcalloc(1, sizeof(*job));
+
+	store_hold(owner);
+	job->owner = owner;
+	return job;
+}
+
+static void
+backend_job_free(struct store_job *job)
+{
+	store_drop(job->owner);
 	if (job->reply != NULL)
 		json_decref(job->reply);
 	free(job->name);
@@ -153,7 +220,7 @@ store_job_free(struct store_job *job)
 }
 
 /* Call action; fn runs on the loop with the job when the reply is in. */
-static void	store_call(const char *, json_t *, struct store_job *,
+static void	backend_call(const char *, json_t *, struct store_job *,
 		    void (*)(void *));
 
 struct store_pending {
@@ -162,17 +229,17 @@ struct store_pending {
 };
 
 static void
-store_rpc_relay(enum rpc_status status, json_t *reply, void *arg)
+backend_rpc_relay(enum rpc_status status, json_t *reply, void *arg)
 {
 	struct store_pending *p = arg;
 
-	store_rpc_done(status, reply, p->job);
+	backend_rpc_done(status, reply, p->job);
 	inbox_post(p->fn, p->job);
 	free(p);
 }
 
 static void
-store_call(const char *action, json_t *data, struct store_job *job,
+backend_call(const char *action, json_t *data, struct store_job *job,
     void (*fn)(void *))
 {
 	struct store_pending *p = xmalloc(sizeof(*p));
@@ -181,7 +248,7 @@ store_call(const char *action, json_t *data, struct store_job *job,
 	p->fn = fn;
 	if (store_stopping || rpc_call(store_rpc, action, data,
 	    settings.rpc_timeout_ms,
-	    store_rpc_relay, p) == -1) {
+	    backend_rpc_relay, p) == -1) {
 		free(p);
 		job->status = RPC_UNAVAILABLE;
 		fn(job);
@@ -190,114 +257,127 @@ store_call(const char *action, json_t *data, struct store_job *job,
 }
 
 static void
-store_ignore_done(void *arg)
+backend_ignore_done(void *arg)
 {
-	store_job_free(arg);
+	struct store_job *job = arg;
+
+	backend_seen(job->status);
+	backend_job_free(job);
 }
 
 /* ---- leases ---- */
 
 static void
-store_claim_done(void *arg)
+backend_claim_done(void *arg)
 {
 	struct store_job	*job = arg;
 	enum store_status	 st = STORE_OK;
 
+	backend_seen(job->status);
 	if (job->status != RPC_OK)
 		st = STORE_UNAVAILABLE;
 	else if (json_is_true(json_object_get(job->reply, "taken")))
 		st = STORE_TAKEN;
-	else if (!store_success(job)) {
+	else if (!backend_success(job)) {
 		log_warnx("chat name lease refused reason=\"%s\"",
 		    json_string_value(json_object_get(job->reply, "message")));
 		st = STORE_UNAVAILABLE;
 	}
-	job->claim_fn(job->conn, job->name, st);
-	store_job_free(job);
+	job->claim_fn(job->owner, job->name, st);
+	backend_job_free(job);
 }
 
-void
-store_claim(struct conn *c, const char *name, store_claim_fn fn)
+static void
+backend_claim(void *owner, uint64_t owner_id, const char *name,
+    store_claim_fn fn)
 {
-	struct store_job	*job = xcalloc(1, sizeof(*job));
+	struct store_job	*job;
 	char			 token[96];
 
-	conn_ref(c);
-	job->conn = c;
-	job->name = xstrdup(name);
-	job->claim_fn = fn;
-	if (!settings.store_backend) {
-		job->status = RPC_OK;
-		job->reply = json_pack("{sb}", "success", 1);
-		store_claim_done(job);
+	if (!store_is_up) {
+		fn(owner, name, STORE_UNAVAILABLE);
 		return;
 	}
+	job = backend_job(owner);
+	job->name = xstrdup(name);
+	job->claim_fn = fn;
 	snprintf(token, sizeof(token), "%s-%llu", store_owner,
-	    (unsigned long long)c->id);
-	store_call("CHAT_CLAIM", json_pack("{sssssssi}", "owner", store_owner,
-	    "token", token, "name", name, "ttl_s", (int)settings.name_ttl_s),
-	    job, store_claim_done);
+	    (unsigned long long)owner_id);
+	backend_call("CHAT_CLAIM", json_pack("{sssssssi}", "owner",
+	    store_owner, "token", token, "name", name, "ttl_s",
+	    (int)settings.name_ttl_s), job, backend_claim_done);
 }
 
-void
-store_release(const char *name, uint64_t conn_id)
+/* Sent even while DOWN: the heartbeat renews every name we hold. */
+static void
+backend_release(const char *name, uint64_t owner_id)
 {
 	char token[96];
 
-	if (!settings.store_backend)
-		return;
 	snprintf(token, sizeof(token), "%s-%llu", store_owner,
-	    (unsigned long long)conn_id);
-	store_call("CHAT_RELEASE", json_pack("{ssss}", "name", name, "token",
-	    token), xcalloc(1, sizeof(struct store_job)), store_ignore_done);
+	    (unsigned long long)owner_id);
+	backend_call("CHAT_RELEASE", json_pack("{ssss}", "name", name, "token",
+	    token), backend_job(NULL), backend_ignore_done);
 }
 
 static void
-store_beat_done(void *arg)
+backend_beat_done(void *arg)
 {
 	struct store_job *job = arg;
 
-	if (!store_success(job))
+	store_beating = 0;
+	if (!backend_success(job) && store_is_up)
 		log_warnx("chat name lease heartbeat failed status=%s",
 		    rpc_status_name(job->status));
-	store_job_free(job);
+	backend_seen(job->status);
+	backend_job_free(job);
 }
 
+/* Every second: the heartbeat when due, or as a probe while DOWN. */
 static void
-store_beat_cb(evutil_socket_t fd, short what, void *arg)
+backend_beat_cb(evutil_socket_t fd, short what, void *arg)
 {
+	uint64_t now = clock_now_ms();
+
 	(void)fd;
 	(void)what;
 	(void)arg;
-	store_call("CHAT_HEARTBEAT", json_pack("{sssi}", "owner", store_owner,
-	    "ttl_s", (int)settings.name_ttl_s),
-	    xcalloc(1, sizeof(struct store_job)), store_beat_done);
+	if (store_beating || (store_is_up && now < store_next_beat_ms))
+		return;
+	store_beating = 1;
+	store_next_beat_ms = now + settings.name_ttl_s * 1000ull / 3;
+	backend_call("CHAT_HEARTBEAT", json_pack("{sssi}", "owner",
+	    store_owner, "ttl_s", (int)settings.name_ttl_s),
+	    backend_job(NULL), backend_beat_done);
 }
 
 /* ---- history ---- */
 
-static void	store_flush(void);
-
 static void
-store_append_done(void *arg)
+backend_append_done(void *arg)
 {
-	struct store_job *job = arg;
+	struct store_job	*job = arg;
+	enum rpc_status		 status = job->status;
 
-	if (store_success(job)) {
+	store_appending = 0;
+	if (backend_success(job)) {
 		json_decref(store_inflight);
 		store_inflight = NULL;
 	} else {
 		/* Kept and sent again: (origin, seq) makes retries safe. */
 		counter_add(m_append_fail, 1);
-		log_warnx("chat history append failed status=%s messages=%zu",
-		    rpc_status_name(job->status),
-		    json_array_size(store_inflight));
+		if (store_is_up)
+			log_warnx("chat history append failed status=%s "
+			    "messages=%zu", rpc_status_name(status),
+			    json_array_size(store_inflight));
 	}
-	store_job_free(job);
-	if (store_stopping)
+	backend_job_free(job);
+	backend_seen(status);
+	/* Back from DOWN, backend_seen has sent the next batch already. */
+	if (store_stopping || !store_is_up || store_appending)
 		return;
 	if (store_inflight == NULL && json_array_size(store_backlog) > 0)
-		store_flush();
+		backend_flush();
 	else if (store_inflight != NULL) {
 		struct timeval tv = { 0, 500 * 1000 };
 
@@ -305,14 +385,30 @@ store_append_done(void *arg)
 	}
 }
 
+/* The first n messages of the backlog become the batch in flight. */
 static void
-store_flush(void)
+backend_take(size_t n)
+{
+	json_t	*rest = json_array();
+	size_t	 i, size = json_array_size(store_backlog);
+
+	store_inflight = json_array();
+	for (i = 0; i < size; i++)
+		json_array_append(i < n ? store_inflight : rest,
+		    json_array_get(store_backlog, i));
+	json_decref(store_backlog);
+	store_backlog = rest;
+}
+
+static void
+backend_flush(void)
 {
 	size_t	bytes = 0, n = 0, i;
 	json_t	*m;
 
+	if (store_appending)
+		return;
 	if (store_inflight == NULL) {
-		store_inflight = json_array();
 		json_array_foreach(store_backlog, i, m) {
 			bytes += 128 + json_string_length(
 			    json_object_get(m, "content")) * 6;
@@ -320,69 +416,71 @@ store_flush(void)
 				break;
 			n++;
 		}
-		for (i = 0; i < n; i++)
-			json_array_append(store_inflight,
-			    json_array_get(store_backlog, i));
-		for (i = 0; i < n; i++)
-			json_array_remove(store_backlog, 0);
+		backend_take(n);
 	}
 	if (json_array_size(store_inflight) == 0) {
 		json_decref(store_inflight);
 		store_inflight = NULL;
 		return;
 	}
-	store_call("CHAT_APPEND", json_pack("{sO}", "messages",
-	    store_inflight), xcalloc(1, sizeof(struct store_job)),
-	    store_append_done);
+	store_appending = 1;
+	backend_call("CHAT_APPEND", json_pack("{sO}", "messages",
+	    store_inflight), backend_job(NULL), backend_append_done);
 }
 
 static void
-store_flush_cb(evutil_socket_t fd, short what, void *arg)
+backend_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	(void)arg;
-	store_flush();
+	if (store_is_up)
+		backend_flush();
 }
 
-void
-store_append(const char *room, const char *origin, uint64_t seq,
+/* A full backlog loses its oldest tenth at once (not one per append). */
+static void
+backend_trim(void)
+{
+	json_t	*rest = json_array();
+	size_t	 i, size = json_array_size(store_backlog), drop = size / 10;
+
+	for (i = drop; i < size; i++)
+		json_array_append(rest, json_array_get(store_backlog, i));
+	json_decref(store_backlog);
+	store_backlog = rest;
+	counter_add(m_dropped, drop);
+}
+
+static void
+backend_append(const char *room, const char *origin, uint64_t seq,
     const char *from, const char *content, int64_t ts)
 {
 	struct timeval tv = { 0, STORE_FLUSH_MS * 1000 };
 
-	if (settings.history == 0)
-		return;
-	if (!settings.store_backend) {
-		store_ring_append(room, origin, seq, from, content, ts);
-		return;
-	}
-	if (json_array_size(store_backlog) >= STORE_BACKLOG_MAX) {
-		counter_add(m_dropped, 1);
-		json_array_remove(store_backlog, 0);
-	}
+	if (json_array_size(store_backlog) >= STORE_BACKLOG_MAX)
+		backend_trim();
 	json_array_append_new(store_backlog, json_pack("{sssssIsssssI}",
 	    "room", room, "origin", origin, "seq", (json_int_t)seq,
 	    "from", from, "content", content, "ts", (json_int_t)ts));
-	if (store_inflight == NULL && !evtimer_pending(store_flush_ev, NULL))
+	if (store_is_up && store_inflight == NULL &&
+	    !evtimer_pending(store_flush_ev, NULL))
 		evtimer_add(store_flush_ev, &tv);
 }
 
 static void
-store_history_done(void *arg)
+backend_history_done(void *arg)
 {
 	struct store_job	*job = arg;
 	struct store_line	*v = NULL;
 	json_t			*msgs = NULL, *m;
 	size_t			 i, n = 0;
 
-	if (store_success(job))
+	backend_seen(job->status);
+	if (backend_success(job))
 		msgs = json_object_get(job->reply, "messages");
-	else {
+	else
 		counter_add(m_history_fail, 1);
-		log_warnx("chat history unavailable status=%s",
-		    rpc_status_name(job->status));
-	}
 	if (json_is_array(msgs) && json_array_size(msgs) > 0) {
 		v = xcalloc(json_array_size(msgs), sizeof(*v));
 		json_array_foreach(msgs, i, m) {
@@ -400,70 +498,64 @@ store_history_done(void *arg)
 			v[n++].ts = ts;
 		}
 	}
-	job->history_fn(job->conn, v, n);
+	job->history_fn(job->owner, job->cookie, v, n, msgs != NULL ?
+	    STORE_OK : STORE_UNAVAILABLE);
 	free(v);
-	store_job_free(job);
+	backend_job_free(job);
 }
 
-void
-store_history(struct conn *c, const char *room, store_history_fn fn)
+static void
+backend_history(void *owner, uint64_t cookie, const char *room,
+    store_history_fn fn)
 {
 	struct store_job *job;
 
-	if (settings.history == 0 || !settings.store_backend) {
-		if (settings.history == 0)
-			fn(c, NULL, 0);
-		else
-			store_ring_history(c, room, fn);
+	if (!store_is_up) {
+		counter_add(m_history_fail, 1);
+		fn(owner, cookie, NULL, 0, STORE_UNAVAILABLE);
 		return;
 	}
-	job = xcalloc(1, sizeof(*job));
-	conn_ref(c);
-	job->conn = c;
+	job = backend_job(owner);
+	job->cookie = cookie;
 	job->history_fn = fn;
-	store_call("CHAT_HISTORY", json_pack("{sssi}", "room", room, "limit",
-	    (int)settings.history), job, store_history_done);
+	backend_call("CHAT_HISTORY", json_pack("{sssi}", "room", room, "limit",
+	    (int)settings.history), job, backend_history_done);
 }
 
 /* ---- life cycle ---- */
 
-int
-store_ready(void)
+static int
+backend_ready(void)
 {
-	return !settings.store_backend || rpc_client_ready(store_rpc);
+	return rpc_client_ready(store_rpc);
 }
 
-int
-store_start(struct event_base *base, const char *replica_id, char *err,
+static int
+backend_up(void)
+{
+	return store_is_up;
+}
+
+static int
+backend_start(struct event_base *base, const char *replica_id, char *err,
     size_t errlen)
 {
-	struct timeval beat;
+	struct timeval beat = { STORE_PROBE_MS / 1000, 0 };
 
 	snprintf(store_owner, sizeof(store_owner), "%s", replica_id);
-	m_append_fail = metrics_counter("chat_history_append_failures_total",
-	    "", "History batches the back end did not take (retried)");
-	m_history_fail = metrics_counter("chat_history_fetch_failures_total",
-	    "", "Joins whose history could not be fetched");
-	m_dropped = metrics_counter("chat_history_dropped_total", "",
-	    "Messages dropped from history because the back end was away");
-	if (!settings.store_backend) {
-		store_rings = strmap_new();
-		return 0;
-	}
 	if ((store_rpc = rpc_client_start("chat-store", settings.amqp_url,
 	    &settings.rpc_queue, err, errlen)) == NULL)
 		return -1;
 	store_backlog = json_array();
-	store_flush_ev = evtimer_new(base, store_flush_cb, NULL);
-	store_beat_ev = event_new(base, -1, EV_PERSIST, store_beat_cb, NULL);
-	beat.tv_sec = settings.name_ttl_s / 3;
-	beat.tv_usec = 0;
+	store_flush_ev = evtimer_new(base, backend_flush_cb, NULL);
+	store_beat_ev = event_new(base, -1, EV_PERSIST, backend_beat_cb, NULL);
+	store_next_beat_ms = clock_now_ms() + settings.name_ttl_s * 1000ull / 3;
 	event_add(store_beat_ev, &beat);
 	return 0;
 }
 
 static void
-store_wait(const char *action, json_t *data)
+backend_wait(const char *action, json_t *data)
 {
 	enum rpc_status	 st;
 	json_t		*reply;
@@ -478,16 +570,9 @@ store_wait(const char *action, json_t *data)
 	json_decref(data);
 }
 
-void
-store_stop(void)
+static void
+backend_stop(void)
 {
-	if (!settings.store_backend) {
-		if (store_rings != NULL) {
-			strmap_foreach(store_rings, store_ring_free, NULL);
-			strmap_free(store_rings);
-		}
-		return;
-	}
 	event_free(store_beat_ev);
 	event_free(store_flush_ev);
 	/* What is still unsent goes now, in order, then our names. */
@@ -496,9 +581,9 @@ store_stop(void)
 	else
 		store_inflight = json_incref(store_backlog);
 	if (json_array_size(store_inflight) > 0)
-		store_wait("CHAT_APPEND", json_pack("{sO}", "messages",
+		backend_wait("CHAT_APPEND", json_pack("{sO}", "messages",
 		    store_inflight));
-	store_wait("CHAT_RETIRE", json_pack("{ss}", "owner", store_owner));
+	backend_wait("CHAT_RETIRE", json_pack("{ss}", "owner", store_owner));
 	store_stopping = 1;
 	rpc_client_stop(store_rpc);
 	/* Replies still in the inbox refer to jobs: run them now. */
@@ -506,3 +591,15 @@ store_stop(void)
 	json_decref(store_inflight);
 	json_decref(store_backlog);
 }
+
+const struct store_ops store_backend_ops = {
+	.name = "backend",
+	.start = backend_start,
+	.stop = backend_stop,
+	.ready = backend_ready,
+	.up = backend_up,
+	.claim = backend_claim,
+	.release = backend_release,
+	.append = backend_append,
+	.history = backend_history,
+};

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Cluster faults with private RabbitMQ/PostgreSQL: broker restart (local
-chat goes on, cross-replica delivery resumes by itself, no duplicates) and
-a replica killed (its users leave, its names free up after the lease)."""
+chat goes on, cross-replica delivery resumes by itself, no duplicates), a
+replica killed (its users leave, its names free up after the lease), and
+the back end stopped (log-in and join at once, messages flow)."""
 
 import time
 import unittest
@@ -134,6 +135,46 @@ class Faults(unittest.TestCase):
         # Batches that failed are retried: the outage loses nothing.
         wait_for(replayed, 30, "history to include the outage's messages",
                  interval=0.5)
+
+    def test_chat_without_back_end(self):
+        # A heartbeat every CHAT_NAME_TTL / 3 s: the replica notices soon.
+        (a,) = self.replicas(1, CHAT_NAME_TTL=5)
+        early = self.login(a, "early_f5", "f5")
+        for be in self.backends:
+            be.stop()
+        try:
+            wait_for(lambda: a.metric("chat_store_up") == 0, 15,
+                     "the replica to notice that the back end is gone")
+            start = time.monotonic()
+            alice = self.login(a, "alice_f5")
+            logged_in = time.monotonic() - start
+            alice.chat("/join f5")
+            alice.expect_content("SERVER: you are now in f5 with: early_f5, alice_f5")
+            alice.expect_content("SERVER: the history of f5 is not available right now")
+            joined = time.monotonic() - start
+            # Before: the lease and the history each waited 2 s for the RPC.
+            self.assertLess(logged_in, 0.5)
+            self.assertLess(joined, 0.5)
+            drain(early)
+            early.chat("no store needed")
+            alice.expect_content("early_f5: no store needed", timeout=1)
+            alice.chat("indeed")
+            early.expect_content("alice_f5: indeed", timeout=1)
+            # Names stay unique on this replica meanwhile.
+            dup = a.client()
+            self.addCleanup(dup.close)
+            dup.hello("ALICE_f5", ["error"])
+            self.assertEqual(dup.recv(2).get("code"), "name_taken")
+        finally:
+            for be in self.backends:
+                be.start()
+                be.wait_http(be.admin_port)
+        wait_for(lambda: a.metric("chat_store_up") == 1, 15,
+                 "the replica to use the back end again")
+        # The name given out meanwhile gets its lease once the store is back.
+        wait_for(lambda: self.services.postgres.query(
+            "SELECT 1 FROM chat_names WHERE name_key = 'alice_f5' "
+            "AND lease_until > now()"), 10, "alice_f5's lease")
 
 
 if __name__ == "__main__":
