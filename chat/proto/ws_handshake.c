@@ -147,7 +147,7 @@ static int
 hs_request_line(const struct ws_hs_config *cfg, const char *l, size_t n)
 {
 	const char	*t, *sp, *q;
-	size_t		 tl, pl;
+	size_t		 tl, pl, i;
 
 	if (n < 4 || memcmp(l, "GET ", 4) != 0)
 		return 400;
@@ -157,6 +157,9 @@ hs_request_line(const struct ws_hs_config *cfg, const char *l, size_t n)
 	tl = (size_t)(sp - t);
 	if (tl == 0 || t[0] != '/')
 		return 400;
+	for (i = 0; i < tl; i++)
+		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
+			return 400;
 	if (n - 4 - tl != sizeof(" HTTP/1.1") - 1 ||
 	    memcmp(sp, " HTTP/1.1", sizeof(" HTTP/1.1") - 1) != 0)
 		return 400;

@@ -859,6 +859,14 @@ test_handshake(void)
 	CHECK(hs_run(&cfg, "GET /ws  HTTP/1.1\r\nHost: h\r\n\r\n", &hs) ==
 	    400);
 	CHECK(hs_run(&cfg, "\r\n\r\n", &hs) == 400);
+	CHECK(hs_run(&cfg, "GET /w\rs HTTP/1.1\r\nHost: h\r\n\r\n", &hs) ==
+	    400);
+	CHECK(hs_run(&cfg, "GET /ws\x7f HTTP/1.1\r\nHost: h\r\n\r\n", &hs)
+	    == 400);
+	CHECK(hs_run(&none, "GET /w\ts HTTP/1.1\r\nHost: h\r\n\r\n", &hs)
+	    == 400);
+	CHECK(hs_run(&cfg, "GET /ws\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n",
+	    &hs) == 400);
 
 	/* required fields */
 	CHECK(hs_run(&cfg, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n"
@@ -889,6 +897,9 @@ test_handshake(void)
 	CHECK(hs_run(&cfg, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: "
 	    "websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
 	    "AAAAAAAAAAAAAAAAAAAAAAAA\r\n" V13 "\r\n", &hs) == 400);
+	CHECK(hs_run(&cfg, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: "
+	    "websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+	    "AAAAAAAAAAAAAAAAAAAA\r\n" V13 "\r\n", &hs) == 400);
 
 	/* syntax */
 	CHECK(hs_run(&cfg, REQ(V13 "Bad Name: x\r\n"), &hs) == 400);
@@ -915,6 +926,8 @@ test_handshake(void)
 	CHECK(hs_run(&cfg, REQ(V13), &hs) == 431);
 	cfg.max_header = strlen(REQ(V13));
 	CHECK(hs_run(&cfg, REQ(V13), &hs) == 101);
+	cfg.max_header = strlen(REQ(V13)) - 1;
+	CHECK(hs_run(&cfg, REQ(V13), &hs) == 431);
 	cfg.max_header = 0;
 	n = (size_t)snprintf(big, WS_HS_MAX_HEADER, "%s", REQ(V13));
 	n -= 2;
