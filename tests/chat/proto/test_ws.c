@@ -863,8 +863,9 @@ test_handshake(void)
 	    400);
 	CHECK(hs_run(&cfg, "GET /ws\x7f HTTP/1.1\r\nHost: h\r\n\r\n", &hs)
 	    == 400);
-	CHECK(hs_run(&none, "GET /w\ts HTTP/1.1\r\nHost: h\r\n\r\n", &hs)
-	    == 400);
+	CHECK(hs_run(&none, "GET /w\ts HTTP/1.1\r\nHost: h\r\nUpgrade: "
+	    "websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+	    "dGhlIHNhbXBsZSBub25jZQ==\r\n" V13 "\r\n", &hs) == 400);
 	CHECK(hs_run(&cfg, "GET /ws\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n",
 	    &hs) == 400);
 
