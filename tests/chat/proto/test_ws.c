@@ -686,22 +686,26 @@ test_encode(void)
 {
 	struct ws_decoder	 d;
 	struct ws_event		 ev;
+	static uint8_t		 src[65536];
 	uint8_t			 out[70000], cp[WS_MAX_CONTROL], hdr[14];
 	char			 reason[200];
 	size_t			 n, i;
 
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 13 + 1);
 	n = ws_encode(out, sizeof(out), WS_OP_TEXT, "Hello", 5);
 	CHECK(n == 7 && memcmp(out, "\x81\x05Hello", 7) == 0);
 	n = ws_encode(out, sizeof(out), WS_OP_PING, "Hello", 5);
 	CHECK(n == 7 && memcmp(out, "\x89\x05Hello", 7) == 0);
 	n = ws_encode(out, sizeof(out), WS_OP_PONG, "Hello", 5);
 	CHECK(n == 7 && memcmp(out, "\x8a\x05Hello", 7) == 0);
-	memset(out + 100, 0, 300);
-	n = ws_encode(out, sizeof(out), WS_OP_BINARY, out + 100, 256);
-	CHECK(n == 260 && memcmp(out, "\x82\x7e\x01\x00", 4) == 0);
-	n = ws_encode(out, sizeof(out), WS_OP_BINARY, out + 10, 65536);
+	n = ws_encode(out, sizeof(out), WS_OP_BINARY, src, 256);
+	CHECK(n == 260 && memcmp(out, "\x82\x7e\x01\x00", 4) == 0 &&
+	    memcmp(out + 4, src, 256) == 0);
+	n = ws_encode(out, sizeof(out), WS_OP_BINARY, src, 65536);
 	CHECK(n == 65546 &&
-	    memcmp(out, "\x82\x7f\0\0\0\0\0\x01\0\0", 10) == 0);
+	    memcmp(out, "\x82\x7f\0\0\0\0\0\x01\0\0", 10) == 0 &&
+	    memcmp(out + 10, src, 65536) == 0);
 	CHECK(ws_frame_header(hdr, WS_OP_TEXT, 0, 125) == 2 &&
 	    hdr[0] == 0x01 && hdr[1] == 125);
 	CHECK(ws_frame_header(hdr, WS_OP_CONT, 1, 126) == 4 &&
