@@ -263,3 +263,44 @@ utf8_strwidth(const char *s, size_t len)
 	}
 	return w;
 }
+
+/* Streaming validation (utf8.h); 0, or -1 at the first invalid byte. */
+int
+utf8_stream_feed(struct utf8_stream *u, const uint8_t *s, size_t n)
+{
+	size_t	i;
+	uint8_t	c;
+
+	for (i = 0; i < n; i++) {
+		c = s[i];
+		if (u->need > 0) {
+			if (c < u->lo || c > u->hi)
+				return -1;
+			u->need--;
+			u->lo = 0x80;
+			u->hi = 0xbf;
+			continue;
+		}
+		if (c < 0x80)
+			continue;
+		u->lo = 0x80;
+		u->hi = 0xbf;
+		if (c >= 0xc2 && c <= 0xdf)
+			u->need = 1;
+		else if (c >= 0xe0 && c <= 0xef) {
+			u->need = 2;
+			if (c == 0xe0)
+				u->lo = 0xa0;	/* overlong */
+			else if (c == 0xed)
+				u->hi = 0x9f;	/* surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			u->need = 3;
+			if (c == 0xf0)
+				u->lo = 0x90;	/* overlong */
+			else if (c == 0xf4)
+				u->hi = 0x8f;	/* above U+10FFFF */
+		} else
+			return -1;
+	}
+	return 0;
+}

@@ -58,4 +58,17 @@ int	 utf8_width(uint32_t cp);
 /* Total width of s[0..len), counting an undisplayable character as 1. */
 size_t	 utf8_strwidth(const char *s, size_t len);
 
+/*
+ * Streaming validation (RFC 3629 as utf8_decode) that keeps its place across
+ * buffers, e.g. WebSocket fragments: zero-initialise, feed each piece, and
+ * the text is complete and valid when every feed returned 0 and need is 0.
+ * Fails at the first byte that cannot start or continue a valid sequence.
+ */
+struct utf8_stream {
+	uint8_t	need;		/* continuation bytes still expected */
+	uint8_t	lo, hi;		/* bounds of the next continuation byte */
+};
+
+int	 utf8_stream_feed(struct utf8_stream *, const uint8_t *s, size_t n);
+
 #endif
