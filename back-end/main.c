@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "history_limits.h"
 #include "log.h"
 #include "rpc_server.h"
 #include "signals.h"
@@ -34,6 +35,9 @@ static const char usage[] =
 "  BACKEND_WORKERS    connections consuming in parallel (default 2)\n"
 "  BACKEND_PREFETCH   unacknowledged requests per worker (default 16)\n"
 "  ADMIN_PORT         /healthz /readyz /metrics port (default 8081)\n"
+"  CHAT_HISTORY_KEEP  chat messages kept per room (default 1000)\n"
+"  CHAT_HISTORY_ROOMS rooms with history kept, 0 = no cap (default 1000)\n"
+"  CHAT_HISTORY_IDLE_S  idle rooms' history expires, 0 = never (30 days)\n"
 "  AMQP_HEARTBEAT     seconds (default 10)   LOG_LEVEL  debug|info|warn\n";
 
 struct worker {
@@ -60,6 +64,7 @@ backend_tick(void *arg)
 	struct worker *w = arg;
 
 	db_maintain(w->db);
+	history_limits_tick(w->db);
 }
 
 /* Ready when every worker has both RabbitMQ and the read-write database. */
@@ -98,6 +103,7 @@ backend_start(struct backend *be)
 
 	be->nworkers = config_long_or_die("BACKEND_WORKERS", 2, 1, MAX_WORKERS);
 	prefetch = config_long_or_die("BACKEND_PREFETCH", 16, 1, 1000);
+	history_limits_init();
 	for (i = 0; i < be->nworkers; i++) {
 		struct worker *w = &be->workers[i];
 
