@@ -19,6 +19,7 @@
 
 #include "action.h"
 #include "db.h"
+#include "history_limits.h"
 #include "jsonx.h"
 #include "log.h"
 
@@ -29,7 +30,6 @@
 #define CHAT_CONTENT_MAX	65536
 #define CHAT_BATCH_MAX		1000
 #define CHAT_HISTORY_MAX	1000
-#define CHAT_KEEP		1000	/* messages kept per room */
 
 /*
  * Take the name unless another owner holds a live lease on it.  The lease
@@ -75,15 +75,24 @@ static const struct db_query q_retire = {
 	1, DB_WRITE
 };
 
-/* In array order, so ids follow the order the replica sent them in. */
+/*
+ * In array order, so ids follow the order the replica sent them in; the
+ * same statement marks the rooms written (history_limits.c) and returns
+ * one row per room it created.
+ */
 static const struct db_query q_append = {
 	"chat_append",
-	"INSERT INTO chat_messages (room, origin, seq, sender, content, ts) "
+	"WITH ins AS (INSERT INTO chat_messages (room, origin, seq, sender, "
+	"content, ts) "
 	"SELECT room, origin, seq, sender, content, ts FROM ROWS FROM "
 	"(jsonb_to_recordset($1::jsonb) AS (room text, origin text, "
 	"seq bigint, sender text, content text, ts bigint)) WITH ORDINALITY "
 	"AS x(room, origin, seq, sender, content, ts, ord) ORDER BY ord "
-	"ON CONFLICT (origin, seq) DO NOTHING",
+	"ON CONFLICT (origin, seq) DO NOTHING RETURNING id, room) "
+	"INSERT INTO chat_rooms AS r (room, last_id) SELECT room, max(id) "
+	"FROM ins GROUP BY room ON CONFLICT (room) DO UPDATE SET "
+	"last_id = greatest(r.last_id, EXCLUDED.last_id), last_active = now() "
+	"RETURNING xmax = 0",
 	1, DB_WRITE
 };
 
@@ -275,7 +284,7 @@ chat_prune(struct db *db, json_t *rows)
 	json_t		*row, *seen = json_object();
 	size_t		 i;
 
-	snprintf(keep, sizeof(keep), "%d", CHAT_KEEP);
+	snprintf(keep, sizeof(keep), "%ld", history_limits()->keep);
 	json_array_foreach(rows, i, row) {
 		const char *room = json_string_value(json_object_get(row,
 		    "room"));
@@ -302,6 +311,7 @@ action_chat_append(struct db *db, json_t *data)
 	char		*body, err[128];
 	PGresult	*res;
 	size_t		 i;
+	int		 created = 0, r;
 
 	if (!json_is_array(msgs) || json_array_size(msgs) == 0 ||
 	    json_array_size(msgs) > CHAT_BATCH_MAX)
@@ -323,9 +333,13 @@ action_chat_append(struct db *db, json_t *data)
 		json_decref(rows);
 		return jsonx_failure(err);
 	}
+	for (r = 0; r < PQntuples(res); r++)
+		created |= *PQgetvalue(res, r, 0) == 't';
 	PQclear(res);
 	chat_prune(db, rows);
 	json_decref(rows);
+	if (created)
+		history_limits_evict(db);
 	return json_pack("{sb}", "success", 1);
 }
 

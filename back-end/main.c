@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "history_limits.h"
 #include "log.h"
 #include "mq.h"
 #include "rpc.h"
@@ -39,6 +40,7 @@ struct be_settings {
 	long		 workers;
 	long		 prefetch;
 	unsigned	 admin_port;
+	struct history_limits history;
 	unsigned	 amqp_heartbeat;
 	const char	*log_level;
 };
@@ -60,6 +62,13 @@ static const struct config_setting be_table[] = {
 	    "unacknowledged requests per worker" },
 	{ "ADMIN_PORT", CONFIG_UINT(BE(admin_port)), 8081, 1, 65535, NULL, 0,
 	    "/healthz, /readyz, /metrics" },
+	{ "CHAT_HISTORY_KEEP", CONFIG_LONG(BE(history.keep)), 1000, 1, 1000000,
+	    NULL, 0, "chat messages kept per room" },
+	{ "CHAT_HISTORY_ROOMS", CONFIG_LONG(BE(history.rooms)), 1000, 0,
+	    10000000, NULL, 0, "rooms whose history is kept, 0 = no cap" },
+	{ "CHAT_HISTORY_IDLE_S", CONFIG_LONG(BE(history.idle_s)), 30L * 86400,
+	    0, 10L * 366 * 86400, NULL, 0,
+	    "an idle room's history expires after this long, 0 = never" },
 	CONFIG_ROW_AMQP_HEARTBEAT(BE(amqp_heartbeat)),
 	CONFIG_ROW_LOG_LEVEL("info", BE(log_level)),
 };
@@ -88,6 +97,7 @@ backend_tick(void *arg)
 	struct worker *w = arg;
 
 	db_maintain(w->db);
+	history_limits_tick(w->db);
 }
 
 /* Ready when every worker has both RabbitMQ and the read-write database. */
@@ -114,6 +124,7 @@ backend_start(struct backend *be, const struct be_settings *set)
 	char		 name[32], err[256];
 
 	be->nworkers = set->workers;
+	history_limits_init(&set->history);
 	for (i = 0; i < be->nworkers; i++) {
 		struct worker *w = &be->workers[i];
 

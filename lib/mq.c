@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mq.h"
+#include "mq_body.h"
 #include "xmalloc.h"
 
 #define MQ_CHANNEL		1
@@ -617,11 +618,36 @@ mq_deliver(struct mq *mq, amqp_envelope_t *env)
 
 /* A frame other than basic.deliver arrived: close, cancel or return. */
 static void
+mq_frame(struct mq *mq, const amqp_frame_t *f)
+{
+	amqp_message_t	returned;
+
+	if (f->frame_type != AMQP_FRAME_METHOD)
+		return;
+	switch (f->payload.method.id) {
+	case AMQP_BASIC_RETURN_METHOD:
+		if (amqp_read_message(mq->conn, f->channel, &returned,
+		    0).reply_type == AMQP_RESPONSE_NORMAL)
+			amqp_destroy_message(&returned);
+		break;
+	case AMQP_CHANNEL_CLOSE_METHOD:
+	case AMQP_CONNECTION_CLOSE_METHOD:
+	case AMQP_BASIC_CANCEL_METHOD:
+		log_warnx("amqp broker closed or cancelled name=%s method=0x%08x",
+		    mq->name, f->payload.method.id);
+		mq->broken = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* amqp_consume_message() put back a frame other than basic.deliver. */
+static void
 mq_other_frame(struct mq *mq)
 {
 	struct timeval	tv = { 0, 1000 };
 	amqp_frame_t	frame;
-	amqp_message_t	returned;
 	int		status;
 
 	status = amqp_simple_wait_frame_noblock(mq->conn, &frame, &tv);
@@ -631,24 +657,7 @@ mq_other_frame(struct mq *mq)
 		mq_status_ok(mq, status, "read");
 		return;
 	}
-	if (frame.frame_type != AMQP_FRAME_METHOD)
-		return;
-	switch (frame.payload.method.id) {
-	case AMQP_BASIC_RETURN_METHOD:
-		if (amqp_read_message(mq->conn, frame.channel, &returned,
-		    0).reply_type == AMQP_RESPONSE_NORMAL)
-			amqp_destroy_message(&returned);
-		break;
-	case AMQP_CHANNEL_CLOSE_METHOD:
-	case AMQP_CONNECTION_CLOSE_METHOD:
-	case AMQP_BASIC_CANCEL_METHOD:
-		log_warnx("amqp broker closed or cancelled name=%s method=0x%08x",
-		    mq->name, frame.payload.method.id);
-		mq->broken = 1;
-		break;
-	default:
-		break;
-	}
+	mq_frame(mq, &frame);
 }
 
 static void
@@ -656,12 +665,22 @@ mq_read(struct mq *mq)
 {
 	struct timeval		tv = { 0, 1000 };
 	amqp_envelope_t		env;
+	amqp_frame_t		other;
 	amqp_rpc_reply_t	r;
 	int			i;
 
 	for (i = 0; i < MQ_READ_BATCH && mq_usable(mq); i++) {
 		amqp_maybe_release_buffers(mq->conn);
-		r = amqp_consume_message(mq->conn, &env, &tv, 0);
+		if (mq->h.body_max > 0) {
+			r = mq_body_consume(mq->conn, &env, &tv,
+			    mq->h.body_max, &other);
+			if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+			    r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+				mq_frame(mq, &other);
+				continue;
+			}
+		} else
+			r = amqp_consume_message(mq->conn, &env, &tv, 0);
 		if (r.reply_type == AMQP_RESPONSE_NORMAL) {
 			mq_deliver(mq, &env);
 			amqp_destroy_envelope(&env);

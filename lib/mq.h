@@ -52,6 +52,12 @@ struct mq_handlers {
 	void	(*on_down)(struct mq *, void *arg);
 	/* At least every MQ_TICK_MS, connected or not. */
 	void	(*on_tick)(struct mq *, void *arg);
+	/*
+	 * 0: no limit.  Otherwise a delivery whose body is larger is read
+	 * and dropped frame by frame, never held whole: on_message gets it
+	 * with body NULL and body_len its size (lib/mq_body.h).
+	 */
+	size_t	body_max;
 };
 
 #define MQ_TICK_MS	100

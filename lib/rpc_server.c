@@ -98,6 +98,7 @@ rpc_server_start(const char *name, const char *amqp_url,
 		.on_connect = rpc_server_on_connect,
 		.on_message = rpc_server_on_message,
 		.on_tick = rpc_server_on_tick,
+		.body_max = RPC_MAX_BODY,	/* bigger: refused unread */
 	};
 	struct rpc_server *srv;
 

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+/* Optional, as in libFuzzer: set-up before the first input. */
+int	LLVMFuzzerInitialize(int *, char ***) __attribute__((weak));
 int	main(int, char **);
 
 #define MUTATIONS	20000
@@ -112,6 +114,8 @@ main(int argc, char **argv)
 	size_t		 n;
 	int		 i;
 
+	if (LLVMFuzzerInitialize != NULL)
+		LLVMFuzzerInitialize(&argc, &argv);
 	for (i = 1; i < argc; i++)
 		add_path(argv[i]);
 	for (i = 0; i < MUTATIONS; i++) {

@@ -36,6 +36,26 @@ client_proto_str(json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/*
+ * The server's "ts" in ms since the epoch, or 0 (shown as now) when it is
+ * absent or no clock could mean it: the number is untrusted, and casting a
+ * double such as 1e300 to an integer is undefined behaviour.
+ */
+static int64_t
+client_proto_ts(json_t *ts)
+{
+	double d;
+
+	if (json_is_integer(ts))
+		return json_integer_value(ts) > 0 &&
+		    json_integer_value(ts) <= CLIENT_TS_MAX_MS ?
+		    (int64_t)json_integer_value(ts) : 0;
+	if (!json_is_real(ts))
+		return 0;
+	d = json_real_value(ts);
+	return d >= 1 && d <= (double)CLIENT_TS_MAX_MS ? (int64_t)d : 0;
+}
+
 int
 client_proto_decode(const uint8_t *payload, size_t len, struct client_msg *m,
     char *err, size_t errlen)
@@ -63,10 +83,7 @@ client_proto_decode(const uint8_t *payload, size_t len, struct client_msg *m,
 	m->to = client_proto_str(m->obj, VOCAB_F_TO);
 	m->code = client_proto_str(m->obj, VOCAB_F_CODE);
 	ts = json_object_get(m->obj, VOCAB_F_TS);
-	if (json_is_integer(ts))
-		m->ts_ms = (int64_t)json_integer_value(ts);
-	else if (json_is_real(ts))
-		m->ts_ms = (int64_t)json_real_value(ts);
+	m->ts_ms = client_proto_ts(ts);
 	priv = json_object_get(m->obj, VOCAB_F_PRIVATE);
 	m->private_msg = json_is_true(priv) || m->to != NULL;
 	m->history = json_is_true(json_object_get(m->obj, VOCAB_F_HISTORY));

@@ -15,6 +15,8 @@
 #define CLIENT_PROTO_MAX_FRAME	(1024 * 1024)
 /* Longest line the client sends, in bytes of UTF-8. */
 #define CLIENT_PROTO_MAX_LINE	(60 * 1024)
+/* Latest "ts" taken from a server (9999-12-31T23:59:59.999Z); later is 0. */
+#define CLIENT_TS_MAX_MS	253402300799999LL
 
 enum client_msg_type {
 	CLIENT_MSG_UNKNOWN,	/* ignored */
@@ -35,7 +37,7 @@ struct client_msg {
 	const char		*from;
 	const char		*to;		/* private message recipient */
 	const char		*code;		/* ERROR code */
-	int64_t			 ts_ms;		/* 0 when absent */
+	int64_t			 ts_ms;		/* 0 when absent or invalid */
 	int			 private_msg;
 	int			 history;	/* replayed on join */
 };

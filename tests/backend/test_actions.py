@@ -116,6 +116,23 @@ class BackendActions(unittest.TestCase):
             with self.subTest(body=body[:60]):
                 self.assertFailure(self.rpc.call_raw(body), fragment)
 
+    def test_oversized_request_refused_unread(self):
+        """A 32 MiB request is refused without being held in memory (issue 11)."""
+        def peak_kb():
+            with open(f"/proc/{self.backend.proc.pid}/status") as f:
+                return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+        self.rpc.call("GETHASH", {"email": email()})
+        before = peak_kb()
+        body = b'{"action":"GETHASH","data":{"email":"' + b"a" * (32 << 20) + b'"}}'
+        reply = self.rpc.call_raw(body, timeout=60)
+        after = peak_kb()
+        print(f"32 MiB request: back-end peak RSS {before} kB before, {after} kB after",
+              flush=True)
+        self.assertIs(reply["success"], False)
+        self.assertIn("larger than", reply["message"])
+        self.assertLess(after - before, 8 * 1024)
+        self.assertIs(self.rpc.call("GETHASH", {"email": email()})["success"], False)
+
     def test_sql_metacharacters_are_data(self):
         e = "o'brien\"; DROP TABLE users; --@example.com"
         self.assertEqual(self.rpc.call("REGISTER", {"email": e, "hash": "h'h"}),

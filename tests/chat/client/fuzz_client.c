@@ -78,6 +78,8 @@ fuzz_proto(const uint8_t *data, size_t len)
 	free(s);
 	if (client_proto_decode(data, len, &m, err, sizeof(err)) == -1)
 		return;
+	if (m.ts_ms < 0 || m.ts_ms > CLIENT_TS_MAX_MS)
+		abort();
 	s = client_render_line(&plain, CLIENT_RENDER_CHAT, m.content, 0);
 	for (i = 0; s[i] != '\0'; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
