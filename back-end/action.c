@@ -1,4 +1,5 @@
 /* action.c — the dispatch table: one line per RPC action. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,21 +29,51 @@ static const struct {
 	{ "CHAT_HISTORY",	action_chat_history },
 };
 
+#define ACTION_N	(sizeof(action_table) / sizeof(action_table[0]))
+
+/* Metric handles per action (the last slot: "unknown"), made once. */
+static struct {
+	struct counter		*ok, *failed;
+	struct histogram	*duration;
+} action_metrics[ACTION_N + 1];
+static pthread_once_t action_metrics_once = PTHREAD_ONCE_INIT;
+
 /* Labels use the table's names only, so clients cannot grow the series. */
 static void
-action_count(const char *action, json_t *reply, uint64_t start_us)
+action_metrics_init(void)
 {
-	char	labels[128];
-	int	ok = json_is_true(json_object_get(reply, "success"));
+	const char	*name;
+	char		 labels[128];
+	size_t		 i;
 
-	snprintf(labels, sizeof(labels), "action=\"%s\",success=\"%s\"",
-	    action, ok ? "true" : "false");
-	counter_add(metrics_counter("parley_rpc_requests_total", labels,
-	    "RPC requests answered, by action and success"), 1);
-	snprintf(labels, sizeof(labels), "action=\"%s\"", action);
-	histogram_observe(metrics_histogram("parley_rpc_duration_seconds",
-	    labels, "Time to handle an RPC request", metrics_latency_bounds,
-	    metrics_latency_nbounds), (clock_now_us() - start_us) / 1e6);
+	for (i = 0; i <= ACTION_N; i++) {
+		name = i < ACTION_N ? action_table[i].name : "unknown";
+		snprintf(labels, sizeof(labels),
+		    "action=\"%s\",success=\"true\"", name);
+		action_metrics[i].ok = metrics_counter(
+		    "parley_rpc_requests_total", labels,
+		    "RPC requests answered, by action and success");
+		snprintf(labels, sizeof(labels),
+		    "action=\"%s\",success=\"false\"", name);
+		action_metrics[i].failed = metrics_counter(
+		    "parley_rpc_requests_total", labels,
+		    "RPC requests answered, by action and success");
+		snprintf(labels, sizeof(labels), "action=\"%s\"", name);
+		action_metrics[i].duration = metrics_histogram(
+		    "parley_rpc_duration_seconds", labels,
+		    "Time to handle an RPC request", metrics_latency_bounds,
+		    metrics_latency_nbounds);
+	}
+}
+
+static void
+action_count(size_t i, json_t *reply, uint64_t start_us)
+{
+	int ok = json_is_true(json_object_get(reply, "success"));
+
+	counter_add(ok ? action_metrics[i].ok : action_metrics[i].failed, 1);
+	histogram_observe(action_metrics[i].duration,
+	    (clock_now_us() - start_us) / 1e6);
 }
 
 json_t *
@@ -53,15 +84,16 @@ action_dispatch(struct db *db, const char *action, json_t *data)
 	char		 msg[128];
 	size_t		 i;
 
-	for (i = 0; i < sizeof(action_table) / sizeof(action_table[0]); i++)
+	pthread_once(&action_metrics_once, action_metrics_init);
+	for (i = 0; i < ACTION_N; i++)
 		if (strcmp(action_table[i].name, action) == 0) {
 			reply = action_table[i].handler(db, data);
-			action_count(action_table[i].name, reply, start);
+			action_count(i, reply, start);
 			return reply;
 		}
 	log_info("rpc unknown action");
 	snprintf(msg, sizeof(msg), "unknown action '%.64s'", action);
 	reply = jsonx_failure(msg);
-	action_count("unknown", reply, start);
+	action_count(ACTION_N, reply, start);
 	return reply;
 }

@@ -5,6 +5,7 @@
  */
 #include <sys/socket.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,32 @@
 #include "xmalloc.h"
 
 #define HTTP_CONN_MEMORY	32768	/* per connection: headers + buffer */
+#define HTTP_RPC_ACTIONS	32	/* actions with kept metric handles */
+
+/* The statuses the site answers with: their counters are kept per route. */
+static const unsigned http_statuses[] = {
+	200, 303, 400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 503
+};
+#define HTTP_NSTATUSES	(sizeof(http_statuses) / sizeof(http_statuses[0]))
+
+/* One back-end action's metric handles, made on its first call. */
+struct http_rpc_metrics {
+	const char		*action;
+	struct histogram	*duration;
+	struct counter		*result[RPC_UNAVAILABLE + 1];
+};
 
 struct http {
 	struct MHD_Daemon	*daemon;
 	struct frontend		*fe;
 	atomic_int		 inflight;	/* struct req alive */
 	struct http_site	 site;
+	/* [route index, or nroutes for "other"][status index], filled on
+	 * first use (the registry gives racing threads the same handle). */
+	_Atomic(struct counter *) *counts;
+	pthread_mutex_t		 rpc_lock;
+	struct http_rpc_metrics	 rpc[HTTP_RPC_ACTIONS];
+	size_t			 nrpc;
 };
 
 
@@ -142,12 +163,28 @@ http_cookie(struct req *req, char *set_cookie)
 static void
 http_count(struct req *req, unsigned status)
 {
-	char labels[96];
+	struct http	*h = req->http;
+	struct counter	*c = NULL;
+	size_t		 r, s, slot = 0;
+	char		 labels[96];
 
-	snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%u\"",
-	    req->route_label, status);
-	counter_add(metrics_counter("parley_http_requests_total", labels,
-	    "HTTP requests by route and status"), 1);
+	r = req->route != NULL ? (size_t)(req->route - h->site.routes) :
+	    h->site.nroutes;
+	for (s = 0; s < HTTP_NSTATUSES; s++)
+		if (http_statuses[s] == status) {
+			slot = r * HTTP_NSTATUSES + s;
+			c = atomic_load(&h->counts[slot]);
+			break;
+		}
+	if (c == NULL) {
+		snprintf(labels, sizeof(labels),
+		    "route=\"%s\",status=\"%u\"", req->route_label, status);
+		c = metrics_counter("parley_http_requests_total", labels,
+		    "HTTP requests by route and status");
+		if (s < HTTP_NSTATUSES)
+			atomic_store(&h->counts[slot], c);
+	}
+	counter_add(c, 1);
 }
 
 static void
@@ -230,22 +267,56 @@ http_rpc_refused(const char *action, json_t *reply)
 }
 
 static void
+http_rpc_metrics_new(struct http_rpc_metrics *m, const char *action)
+{
+	char		 labels[80];
+	enum rpc_status	 st;
+
+	m->action = action;
+	snprintf(labels, sizeof(labels), "action=\"%s\"", action);
+	m->duration = metrics_histogram("parley_rpc_duration_seconds", labels,
+	    "Back-end RPC latency by action", metrics_latency_bounds,
+	    metrics_latency_nbounds);
+	for (st = RPC_OK; st <= RPC_UNAVAILABLE; st++) {
+		snprintf(labels, sizeof(labels),
+		    "action=\"%s\",result=\"%s\"", action,
+		    rpc_status_name(st));
+		m->result[st] = metrics_counter("parley_rpc_requests_total",
+		    labels, "Back-end RPCs by action and result");
+	}
+}
+
+/* Count one call of action: its kept handles, made on the first call. */
+static void
+http_rpc_count(struct http *h, const char *action, enum rpc_status status,
+    double seconds)
+{
+	struct http_rpc_metrics	 one, *m = NULL;
+	size_t			 i;
+
+	pthread_mutex_lock(&h->rpc_lock);
+	for (i = 0; i < h->nrpc && m == NULL; i++)
+		if (h->rpc[i].action == action ||
+		    strcmp(h->rpc[i].action, action) == 0)
+			m = &h->rpc[i];
+	if (m == NULL && h->nrpc < HTTP_RPC_ACTIONS)
+		http_rpc_metrics_new(m = &h->rpc[h->nrpc++], action);
+	pthread_mutex_unlock(&h->rpc_lock);
+	if (m == NULL)
+		http_rpc_metrics_new(m = &one, action);	/* table full */
+	histogram_observe(m->duration, seconds);
+	counter_add(m->result[status], 1);
+}
+
+static void
 http_rpc_done(enum rpc_status status, json_t *reply, void *arg)
 {
 	struct req	*req = arg;
-	char		 labels[80];
 	double		 seconds;
 
 	/* On the RPC client's thread: store, then hand back to MHD. */
 	seconds = (double)(clock_now_us() - req->rpc_start_us) / 1e6;
-	snprintf(labels, sizeof(labels), "action=\"%s\"", req->rpc_action);
-	histogram_observe(metrics_histogram("parley_rpc_duration_seconds",
-	    labels, "Back-end RPC latency by action", metrics_latency_bounds,
-	    metrics_latency_nbounds), seconds);
-	snprintf(labels, sizeof(labels), "action=\"%s\",result=\"%s\"",
-	    req->rpc_action, rpc_status_name(status));
-	counter_add(metrics_counter("parley_rpc_requests_total", labels,
-	    "Back-end RPCs by action and result"), 1);
+	http_rpc_count(req->http, req->rpc_action, status, seconds);
 	if (status != RPC_OK)
 		log_warnx("rpc failed action=%s status=%s ms=%.0f",
 		    req->rpc_action, rpc_status_name(status), seconds * 1e3);
@@ -605,6 +676,9 @@ http_start(struct frontend *fe, const struct http_site *site, char *err,
 
 	h->fe = fe;
 	h->site = *site;
+	h->counts = xcalloc((site->nroutes + 1) * HTTP_NSTATUSES,
+	    sizeof(*h->counts));
+	pthread_mutex_init(&h->rpc_lock, NULL);
 	h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
 	    http_access, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
@@ -618,6 +692,7 @@ http_start(struct frontend *fe, const struct http_site *site, char *err,
 	    MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on port %u", cfg->port);
+		free(h->counts);
 		free(h);
 		return NULL;
 	}
@@ -642,5 +717,7 @@ http_stop(struct http *h, unsigned wait_ms)
 		return;
 	}
 	MHD_stop_daemon(h->daemon);
+	pthread_mutex_destroy(&h->rpc_lock);
+	free(h->counts);
 	free(h);
 }

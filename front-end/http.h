@@ -127,6 +127,8 @@ void		 http_stop(struct http *, unsigned wait_ms);
 /*
  * Call the back end; data is stolen.  Returns STEP_WAIT; the handler runs
  * again with req->rpc_status and req->reply (RPC_OK: the reply object).
+ * action must live as long as the process (a literal): its metric handles
+ * are kept under it.
  */
 enum step	 http_rpc(struct req *, const char *action, json_t *data);
 /* The reply when the call succeeded at the RPC level, else NULL. */

@@ -39,28 +39,30 @@ site_secret(struct req *req)
 	return http_html(req, MHD_HTTP_OK, html_secret(&p));
 }
 
-enum step
-site_login_form(struct req *req)
+/* An empty log-in or register form; a signed-in user goes home instead. */
+static enum step
+site_form(struct req *req, const char *title,
+    char *(*render)(const struct page *, const struct html_form *))
 {
 	struct html_form	f = { 0 };
 	struct page		p;
 
 	if (req->user != NULL)
 		return http_redirect(req, "/");
-	site_page(req, &p, "Log in");
-	return http_html(req, MHD_HTTP_OK, html_login(&p, &f));
+	site_page(req, &p, title);
+	return http_html(req, MHD_HTTP_OK, render(&p, &f));
+}
+
+enum step
+site_login_form(struct req *req)
+{
+	return site_form(req, "Log in", html_login);
 }
 
 enum step
 site_register_form(struct req *req)
 {
-	struct html_form	f = { 0 };
-	struct page		p;
-
-	if (req->user != NULL)
-		return http_redirect(req, "/");
-	site_page(req, &p, "Create an account");
-	return http_html(req, MHD_HTTP_OK, html_register(&p, &f));
+	return site_form(req, "Create an account", html_register);
 }
 
 static enum step
