@@ -46,7 +46,17 @@ class ChatServer:
         self.daemon.wait_http(self.admin_port)
 
     def stop(self):
-        return self.daemon.stop()
+        rc = self.daemon.stop()
+        self.check_log()
+        return rc
+
+    def check_log(self):
+        """Every state change is checked (conn_set_state, user_set_state):
+        a refused one is a bug of the server, whatever the test was."""
+        refused = [line for line in self.daemon.log().splitlines()
+                   if "_set_state: refused" in line]
+        if refused:
+            raise AssertionError("state transitions refused:\n" + "\n".join(refused[:5]))
 
     def metric(self, name):
         import urllib.request

@@ -18,6 +18,11 @@ class Cluster(unittest.TestCase):
                         for i in range(3)]
         cls.a, cls.b, cls.c = cls.replicas
 
+    @classmethod
+    def tearDownClass(cls):
+        for srv in cls.replicas:
+            srv.stop()
+
     def login(self, server, name, features=None):
         cl = server.client()
         self.addCleanup(cl.close)

@@ -4,6 +4,7 @@ chat goes on, cross-replica delivery resumes by itself, no duplicates), a
 replica killed (its users leave, its names free up after the lease), and
 the back end stopped (log-in and join at once, messages flow)."""
 
+import signal
 import time
 import unittest
 
@@ -175,6 +176,45 @@ class Faults(unittest.TestCase):
         wait_for(lambda: self.services.postgres.query(
             "SELECT 1 FROM chat_names WHERE name_key = 'alice_f5' "
             "AND lease_until > now()"), 10, "alice_f5's lease")
+
+    def test_slow_back_end_history_follows(self):
+        (a,) = self.replicas(1)
+        writer = self.login(a, "writer_f6", "f6")
+        writer.chat("said before")
+        listener = self.login(a, "listener_f6", "f6")
+        # History is stored (the listener's join replays it) before we freeze the back end.
+        wait_for(lambda: any(m.get("history") and m["content"] == "writer_f6: said before"
+                             for m in self._join_once(a, "f6")), 10, "the history to be stored")
+        late = self.login(a, "late_f6", ["meta"])
+        # Frozen, not gone: the history call is answered, late (under the 2 s timeout).
+        for be in self.backends:
+            be.signal(signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            late.chat("/join f6")
+            late.recv_until(lambda m: m["content"].startswith("SERVER: you are now in f6"))
+            # The room goes on without the history (it waits 300 ms at most).
+            writer.chat("while frozen")
+            late.expect_content("writer_f6: while frozen", timeout=2)
+            self.assertLess(time.monotonic() - start, 1.5)
+            drain(listener)
+        finally:
+            for be in self.backends:
+                be.signal(signal.SIGCONT)
+        # When it comes, the history follows: what was said before the join only.
+        got = late.recv_until(lambda m: m.get("history") and
+                              m["content"] == "writer_f6: said before", timeout=10)
+        self.assertNotIn("writer_f6: while frozen",
+                         [m["content"] for m in got + drain(late, 0.5) if m.get("history")])
+
+    def _join_once(self, srv, room):
+        c = srv.client()
+        try:
+            c.login(f"probe_{time.monotonic_ns()}", ["meta"])
+            c.chat(f"/join {room}")
+            return drain(c, 0.5)
+        finally:
+            c.close()
 
 
 if __name__ == "__main__":

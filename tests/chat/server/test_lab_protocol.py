@@ -15,6 +15,10 @@ class LabProtocol(unittest.TestCase):
     def setUpClass(cls):
         cls.server = ChatServer(env={"CHAT_HISTORY": "0"})
 
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
     def connect(self, name, features=None):
         c = self.server.client()
         self.addCleanup(c.close)
