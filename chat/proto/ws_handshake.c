@@ -266,11 +266,11 @@ ws_handshake_parse(struct ws_handshake *hs, const struct ws_hs_config *cfg,
 	end -= 2;			/* the last CRLF, of the blank line */
 	memset(&f, 0, sizeof(f));
 	for (off = 0; off < end; off += n + 2) {
-		eol = memmem(p + off, end - off, "\r\n", 2);
+		/* never NULL: the head ends with CRLF at end - 2 */
+		eol = memchr(p + off, '\r', end - off);
 		n = (size_t)(eol - (p + off));
-		if (memchr(p + off, '\r', n) != NULL ||
-		    memchr(p + off, '\0', n) != NULL)
-			return hs_fail(hs, 400, "stray CR or NUL");
+		if (eol[1] != '\n')
+			return hs_fail(hs, 400, "stray CR");
 		if (off == 0) {
 			if ((st = hs_request_line(cfg, p, n)) != 0)
 				return hs_fail(hs, st, st == 404 ?

@@ -37,7 +37,7 @@ enum ws_hs_status {
 
 struct ws_handshake {
 	size_t		 scanned;	/* bytes already searched for the end */
-	size_t		 consumed;	/* DONE/FAIL: length of the request head */
+	size_t		 consumed;	/* DONE/FAIL: the request head length */
 	int		 status;	/* 101, or the HTTP error status */
 	const char	*why;		/* FAIL: short text for logs */
 	char		 accept[WS_ACCEPT_LEN + 1];	/* DONE */

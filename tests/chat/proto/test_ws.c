@@ -911,6 +911,7 @@ test_handshake(void)
 	CHECK(hs_run(&cfg, REQ(V13 "Host : x\r\n"), &hs) == 400);
 	CHECK(hs_run(&cfg, REQ(V13 " folded\r\n"), &hs) == 400);
 	CHECK(hs_run(&cfg, REQ(V13 "X: a\rb\r\n"), &hs) == 400);
+	CHECK(hs_run(&cfg, REQ(V13 "X: a\rzY: 1\r\n"), &hs) == 400);
 	CHECK(hs_run(&cfg, REQ(V13 "X: a\x01\r\n"), &hs) == 400);
 	CHECK(hs_run(&cfg, REQ(V13 "no colon\r\n"), &hs) == 400);
 	CHECK(hs_run(&cfg, "GET /ws HTTP/1.1\nHost: h\n\n", &hs) == 400);
