@@ -11,12 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "action.h"
 #include "admin_http.h"
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "log.h"
+#include "recovery.h"
 #include "rpc_server.h"
 #include "signals.h"
 #include "xmalloc.h"
@@ -25,6 +29,7 @@
 
 static const char usage[] =
 "usage: back-end [--help | --version | --healthcheck]\n"
+"       back-end --recovery-link EMAIL\n"
 "\n"
 "Consumes account requests from the RabbitMQ queue 'requests' and answers\n"
 "them from PostgreSQL.  Settings (environment):\n"
@@ -34,7 +39,11 @@ static const char usage[] =
 "  BACKEND_WORKERS    connections consuming in parallel (default 2)\n"
 "  BACKEND_PREFETCH   unacknowledged requests per worker (default 16)\n"
 "  ADMIN_PORT         /healthz /readyz /metrics port (default 8081)\n"
-"  AMQP_HEARTBEAT     seconds (default 10)   LOG_LEVEL  debug|info|warn\n";
+"  AMQP_HEARTBEAT     seconds (default 10)   LOG_LEVEL  debug|info|warn\n"
+"\n"
+"--recovery-link EMAIL prints a one-time link (valid 1 hour) that lets its\n"
+"holder set a new password for the account; it needs only DATABASE_URL,\n"
+"and PUBLIC_URL (default http://localhost:8080) starts the link.\n";
 
 struct worker {
 	struct db		*db;
@@ -131,6 +140,10 @@ main(int argc, char **argv)
 	char			 err[256];
 
 	cli_common(argc, argv, usage, "ADMIN_PORT", 8081);
+	if (argc == 3 && strcmp(argv[1], "--recovery-link") == 0) {
+		log_init("back-end");
+		return recovery_link_main(argv[2]);
+	}
 	if (argc > 1) {
 		fputs(usage, stderr);
 		return 2;
@@ -140,6 +153,10 @@ main(int argc, char **argv)
 	signals_block();
 
 	memset(&be, 0, sizeof(be));
+	if (sodium_init() == -1)
+		fatalx("libsodium cannot start");
+	if (events_start(require("AMQP_URL"), err, sizeof(err)) == -1)
+		fatalx("config invalid: %s", err);
 	admin_port = config_long_or_die("ADMIN_PORT", 8081, 1, 65535);
 	backend_start(&be);
 	if ((admin = admin_http_start((unsigned)admin_port, backend_ready, &be,
@@ -152,6 +169,7 @@ main(int argc, char **argv)
 	log_info("stopping signal=%d", sig);
 	admin_http_stop(admin);
 	backend_stop(&be);
+	events_stop();
 	log_info("stopped");
 	return 0;
 }
