@@ -527,6 +527,9 @@ recover_gone(struct req *req, const char *state)
 	struct page	 p;
 	const char	*text;
 
+	/* The state comes from the bus: only known words reach logs/metrics. */
+	if (strcmp(state, "used") != 0 && strcmp(state, "expired") != 0)
+		state = "unknown";
 	log_info("auth recovery refused reason=%s ip=%s", state, req->ip);
 	acct_count("recover", state);
 	if (strcmp(state, "used") == 0)
