@@ -29,6 +29,15 @@ json_t	*action_session_create(struct db *, json_t *data);
 json_t	*action_session_get(struct db *, json_t *data);
 json_t	*action_session_delete(struct db *, json_t *data);
 
+/* action_account.c (front-end account pages and recovery) */
+json_t	*action_account_get(struct db *, json_t *data);
+json_t	*action_session_revoke(struct db *, json_t *data);
+json_t	*action_session_revoke_others(struct db *, json_t *data);
+json_t	*action_password_change(struct db *, json_t *data);
+json_t	*action_account_delete(struct db *, json_t *data);
+json_t	*action_recovery_check(struct db *, json_t *data);
+json_t	*action_recovery_use(struct db *, json_t *data);
+
 /* action_chat.c (chat-server name leases and history) */
 json_t	*action_chat_claim(struct db *, json_t *data);
 json_t	*action_chat_release(struct db *, json_t *data);

@@ -14,28 +14,43 @@
 #include "log.h"
 
 /* One statement: sweep some expired sessions, end the one being replaced,
- * clear the account's failed log-ins, insert (a redelivery is a no-op). */
+ * clear the account's failed log-ins, note the sign-in on the account
+ * (client $7, short browser description $8), insert (a redelivery is a
+ * no-op: the sign-in is noted only when the session is new). */
 static const struct db_query q_session_create = {
 	"session_create",
 	"WITH swept AS (DELETE FROM sessions WHERE id_hash IN ("
 	"SELECT id_hash FROM sessions WHERE expires_at < now() "
 	"OR last_seen + idle_timeout < now() LIMIT 100)), "
 	"old AS (DELETE FROM sessions WHERE $5 <> '' AND id_hash = $5), "
-	"reset AS (DELETE FROM login_failures WHERE $6 <> '' AND account = $6) "
-	"INSERT INTO sessions (id_hash, email, idle_timeout, expires_at) "
+	"reset AS (DELETE FROM login_failures WHERE $6 <> '' AND account = $6), "
+	"created AS (INSERT INTO sessions (id_hash, email, idle_timeout, "
+	"expires_at, client, agent) "
 	"SELECT $1, email, make_interval(secs => $3::double precision), "
-	"now() + make_interval(secs => $4::double precision) "
+	"now() + make_interval(secs => $4::double precision), "
+	"nullif($7, ''), nullif($8, '') "
 	"FROM users WHERE lower(email) = lower($2) "	/* as stored */
-	"ON CONFLICT (id_hash) DO NOTHING",
-	6, DB_WRITE
+	"ON CONFLICT (id_hash) DO NOTHING RETURNING email) "
+	"UPDATE users SET prev_login_at = last_login_at, "
+	"prev_login_ip = last_login_ip, last_login_at = now(), "
+	"last_login_ip = nullif($7, '') WHERE email = (SELECT email FROM created)",
+	8, DB_WRITE
 };
 
-/* A live session is touched (idle timeout restarts) and names its user. */
+/*
+ * A live session names its user.  last_seen (the idle timeout's start) is
+ * coarse: written only when older than a tenth of the idle timeout, at most
+ * a minute, so most requests read without writing.
+ */
 static const struct db_query q_session_get = {
 	"session_get",
-	"UPDATE sessions SET last_seen = now() WHERE id_hash = $1 "
+	"WITH live AS (SELECT email FROM sessions WHERE id_hash = $1 "
+	"AND expires_at > now() AND last_seen + idle_timeout > now()), "
+	"touched AS (UPDATE sessions SET last_seen = now() WHERE id_hash = $1 "
 	"AND expires_at > now() AND last_seen + idle_timeout > now() "
-	"RETURNING email",
+	"AND last_seen < now() - least(interval '60 seconds', "
+	"idle_timeout / 10)) "
+	"SELECT email FROM live",
 	1, DB_WRITE
 };
 
@@ -55,13 +70,13 @@ static const struct db_query q_session_delete = {
 json_t *
 action_session_create(struct db *db, json_t *data)
 {
-	const char	*params[6];
+	const char	*params[8];
 	char		 idle[24], absolute[24], err[128];
 	long long	 idle_s, absolute_s;
 	PGresult	*res;
 	int		 created;
 
-	params[4] = params[5] = "";
+	params[4] = params[5] = params[6] = params[7] = "";
 	if (fields_hex(data, "id_hash", 64, &params[0], err,
 	    sizeof(err)) == -1 ||
 	    jsonx_get_string(data, "email", FIELDS_EMAIL_MAX, &params[1], err,
@@ -75,6 +90,12 @@ action_session_create(struct db *db, json_t *data)
 	    sizeof(err)) == -1) ||
 	    (json_object_get(data, "account") != NULL &&
 	    fields_hex(data, "account", 64, &params[5], err,
+	    sizeof(err)) == -1) ||
+	    (json_object_get(data, "client") != NULL &&
+	    jsonx_get_string(data, "client", 64, &params[6], err,
+	    sizeof(err)) == -1) ||
+	    (json_object_get(data, "agent") != NULL &&
+	    jsonx_get_string(data, "agent", 64, &params[7], err,
 	    sizeof(err)) == -1))
 		return jsonx_failure(err);
 	snprintf(idle, sizeof(idle), "%lld", idle_s);

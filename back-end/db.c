@@ -17,7 +17,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define DB_MAX_PREPARED		32
+#define DB_MAX_PREPARED		64
 #define DB_BACKOFF_BASE_MS	100
 #define DB_BACKOFF_CAP_MS	10000
 

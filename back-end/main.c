@@ -11,14 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "action.h"
 #include "admin_http.h"
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "history_limits.h"
 #include "log.h"
 #include "mq.h"
+#include "recovery.h"
 #include "rpc.h"
 #include "rpc_server.h"
 #include "signals.h"
@@ -28,9 +32,14 @@
 
 static const char usage[] =
 "usage: back-end [--help | --version | --healthcheck]\n"
+"       back-end --recovery-link EMAIL\n"
 "\n"
 "Consumes account requests from a RabbitMQ queue (RPC_QUEUE) and answers\n"
-"them from PostgreSQL (docs/backend.md has the details).\n";
+"them from PostgreSQL (docs/backend.md has the details).\n"
+"\n"
+"--recovery-link EMAIL prints a one-time link (valid 1 hour) that lets its\n"
+"holder set a new password for the account; it needs only DATABASE_URL,\n"
+"and PUBLIC_URL starts the link.\n";
 
 struct be_settings {
 	const char	*amqp_url;
@@ -40,6 +49,7 @@ struct be_settings {
 	long		 workers;
 	long		 prefetch;
 	unsigned	 admin_port;
+	const char	*public_url;
 	struct history_limits history;
 	unsigned	 amqp_heartbeat;
 	const char	*log_level;
@@ -62,6 +72,9 @@ static const struct config_setting be_table[] = {
 	    "unacknowledged requests per worker" },
 	{ "ADMIN_PORT", CONFIG_UINT(BE(admin_port)), 8081, 1, 65535, NULL, 0,
 	    "/healthz, /readyz, /metrics" },
+	{ "PUBLIC_URL", CONFIG_STR(BE(public_url)), 0, 0, 0,
+	    "http://localhost:8080", 0,
+	    "the web site's address, at the start of recovery links" },
 	{ "CHAT_HISTORY_KEEP", CONFIG_LONG(BE(history.keep)), 1000, 1, 1000000,
 	    NULL, 0, "chat messages kept per room" },
 	{ "CHAT_HISTORY_ROOMS", CONFIG_LONG(BE(history.rooms)), 1000, 0,
@@ -160,6 +173,12 @@ main(int argc, char **argv)
 
 	cli_common(argc, argv, usage, be_table, CONFIG_NSETTINGS(be_table),
 	    "ADMIN_PORT");
+	if (argc == 3 && strcmp(argv[1], "--recovery-link") == 0) {
+		log_init("back-end", NULL);
+		return recovery_link_main(config_str("DATABASE_URL", NULL),
+		    config_str("PUBLIC_URL", config_find(be_table,
+		    CONFIG_NSETTINGS(be_table), "PUBLIC_URL")->def_str), argv[2]);
+	}
 	if (argc > 1) {
 		fputs(usage, stderr);
 		return 2;
@@ -175,6 +194,10 @@ main(int argc, char **argv)
 		fatalx("config invalid: %s", err);
 	log_init("back-end", set.log_level);
 	mq_set_heartbeat(set.amqp_heartbeat);
+	if (sodium_init() == -1)
+		fatalx("libsodium cannot start");
+	if (events_start(set.amqp_url, err, sizeof(err)) == -1)
+		fatalx("config invalid: %s", err);
 	backend_start(&be, &set);
 	if ((admin = admin_http_start(set.admin_port, backend_ready, &be,
 	    err, sizeof(err))) == NULL)
@@ -186,6 +209,7 @@ main(int argc, char **argv)
 	log_info("stopping signal=%d", sig);
 	admin_http_stop(admin);
 	backend_stop(&be);
+	events_stop();
 	log_info("stopped");
 	return 0;
 }

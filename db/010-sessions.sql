@@ -2,7 +2,7 @@
 -- the random session id held by the browser; the raw id is never stored.
 -- A session ends at expires_at (absolute timeout) or after idle_timeout
 -- without a request; expired rows are swept by SESSION_CREATE.
-CREATE TABLE sessions (
+CREATE TABLE IF NOT EXISTS sessions (
     id_hash       text PRIMARY KEY CHECK (id_hash ~ '^[0-9a-f]{64}$'),
     email         text NOT NULL REFERENCES users (email) ON DELETE CASCADE,
     created_at    timestamptz NOT NULL DEFAULT now(),
@@ -10,5 +10,5 @@ CREATE TABLE sessions (
     idle_timeout  interval NOT NULL,
     expires_at    timestamptz NOT NULL
 );
-CREATE INDEX sessions_expires_at ON sessions (expires_at);
-CREATE INDEX sessions_email ON sessions (email);
+CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+CREATE INDEX IF NOT EXISTS sessions_email ON sessions (email);

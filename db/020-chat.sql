@@ -6,7 +6,7 @@
 -- token the connection holding it.  The lease is valid while lease_until is
 -- in the future; the owner's CHAT_HEARTBEAT renews all its names, so a
 -- crashed replica's names free themselves after CHAT_NAME_TTL.
-CREATE TABLE chat_names (
+CREATE TABLE IF NOT EXISTS chat_names (
     name_key    text PRIMARY KEY CHECK (length(name_key) BETWEEN 1 AND 128),
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 128),
     owner       text NOT NULL,
@@ -14,11 +14,11 @@ CREATE TABLE chat_names (
     claimed_at  timestamptz NOT NULL DEFAULT now(),
     lease_until timestamptz NOT NULL
 );
-CREATE INDEX chat_names_owner ON chat_names (owner);
+CREATE INDEX IF NOT EXISTS chat_names_owner ON chat_names (owner);
 
 -- Messages in the order the back end stored them (id); (origin, seq) is the
 -- message's identity on the bus, so a redelivered append inserts nothing.
-CREATE TABLE chat_messages (
+CREATE TABLE IF NOT EXISTS chat_messages (
     id          bigserial PRIMARY KEY,
     room        text NOT NULL CHECK (length(room) BETWEEN 1 AND 32),
     origin      text NOT NULL CHECK (length(origin) BETWEEN 1 AND 64),
@@ -28,4 +28,4 @@ CREATE TABLE chat_messages (
     ts          bigint NOT NULL,
     UNIQUE (origin, seq)
 );
-CREATE INDEX chat_messages_room ON chat_messages (room, id);
+CREATE INDEX IF NOT EXISTS chat_messages_room ON chat_messages (room, id);

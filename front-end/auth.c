@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "site.h"
+#include "useragent.h"
 #include "xmalloc.h"
 
 #define AUTH_LOGIN_FAILED	"Email or password is incorrect."
@@ -86,13 +87,17 @@ auth_session_create(struct req *req, int next_step, int reset_failures)
 	struct auth_state	*a = auth_state(req);
 	struct fe_config	*cfg = &req->fe->cfg;
 	char			 id_hash[SESSION_HASH_HEX + 1];
+	char			 agent[USERAGENT_DESC_MAX + 1];
 	json_t			*data;
 
 	session_new_id(a->new_sid);
 	session_id_hash(a->new_sid, id_hash);
-	data = json_pack("{sssssIsI}", "id_hash", id_hash, "email",
+	useragent_describe(MHD_lookup_connection_value(req->conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT), agent, sizeof(agent));
+	data = json_pack("{sssssIsIssss}", "id_hash", id_hash, "email",
 	    a->email, "idle_s", (json_int_t)cfg->session_idle_s,
-	    "absolute_s", (json_int_t)cfg->session_absolute_s);
+	    "absolute_s", (json_int_t)cfg->session_absolute_s,
+	    "client", req->ip, "agent", agent);
 	if (req->sid_hash[0] != '\0')
 		json_object_set_new(data, "old_id_hash",
 		    json_string(req->sid_hash));

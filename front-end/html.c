@@ -6,13 +6,7 @@
 #include "html.h"
 #include "log.h"
 
-struct html {
-	FILE	*f;
-	char	*buf;
-	size_t	 len;
-};
-
-static void
+void
 html_esc(struct html *h, const char *s)
 {
 	for (; s != NULL && *s != '\0'; s++)
@@ -37,7 +31,7 @@ html_esc(struct html *h, const char *s)
 		}
 }
 
-static void
+void
 html_put(struct html *h, const char *s)
 {
 	fputs(s, h->f);
@@ -52,7 +46,7 @@ html_nav_link(struct html *h, const struct page *p, const char *path,
 	    " aria-current=\"page\"" : "", text);
 }
 
-static void
+void
 html_csrf(struct html *h, const struct page *p)
 {
 	html_put(h, "<input type=\"hidden\" name=\"csrf_token\" value=\"");
@@ -69,6 +63,7 @@ html_nav(struct html *h, const struct page *p)
 	    "<ul class=\"links\">");
 	html_nav_link(h, p, "/secret", "Members", "navlink");
 	if (p->user != NULL) {
+		html_nav_link(h, p, "/account", "Account", "navlink");
 		html_put(h, "<li class=\"who\"><span class=\"sr-only\">Signed "
 		    "in as </span><span class=\"avatar\" aria-hidden=\"true\">");
 		fputc(p->user[0] >= 'a' && p->user[0] <= 'z' ?
@@ -87,7 +82,7 @@ html_nav(struct html *h, const struct page *p)
 	html_put(h, "</ul></nav></header>\n");
 }
 
-static void
+void
 html_open(struct html *h, const struct page *p)
 {
 	memset(h, 0, sizeof(*h));
@@ -109,7 +104,7 @@ html_open(struct html *h, const struct page *p)
 	html_put(h, "<main id=\"main\" class=\"main\">\n");
 }
 
-static char *
+char *
 html_close(struct html *h)
 {
 	html_put(h, "</main>\n<footer class=\"foot\"><p>Parley · chat rooms "
@@ -162,7 +157,7 @@ html_secret(const struct page *p)
 	return html_close(&h);
 }
 
-static void
+void
 html_error_text(struct html *h, const char *id, const char *error)
 {
 	if (error == NULL || *error == '\0')
@@ -217,7 +212,7 @@ html_field_password(struct html *h, const struct html_form *f, int is_new)
 	html_put(h, "</div>");
 }
 
-static void
+void
 html_form_error(struct html *h, const struct html_form *f)
 {
 	if (f->form_error == NULL || *f->form_error == '\0')

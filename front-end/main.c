@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mq.h"
+#include "page_account.h"
 #include "rpc_client.h"
 #include "signals.h"
 #include "site.h"
@@ -35,6 +36,14 @@ static const struct route frontend_routes[] = {
 	{ "GET",  "/register",		site_register_form, ROUTE_SESSION | ROUTE_PAGE },
 	{ "POST", "/register",		auth_register,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
 	{ "POST", "/logout",		auth_logout,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "GET",  "/account",		page_account,	ROUTE_SESSION | ROUTE_PAGE },
+	{ "POST", "/account/password",	page_account_password, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "POST", "/account/sessions/revoke", page_account_revoke, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "POST", "/account/sessions/revoke-others", page_account_revoke_others, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "GET",  "/account/delete",	page_account_delete_form, ROUTE_SESSION | ROUTE_PAGE },
+	{ "POST", "/account/delete",	page_account_delete, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "GET",  "/recover",		page_recover_form, ROUTE_SESSION | ROUTE_PAGE },
+	{ "POST", "/recover",		page_recover,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
 	{ "GET",  "/static/style.css",	site_style,	0 },
 	{ "GET",  "/favicon.svg",	site_icon,	0 },
 	{ "GET",  "/favicon.ico",	site_icon,	0 },
