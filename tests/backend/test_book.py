@@ -152,9 +152,14 @@ class BookClients(unittest.TestCase):
                 times[k].append(time.monotonic() - start)
                 self.assertEqual(r.status, 401, k)
         med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+        low = {k: min(v) * 1e3 for k, v in times.items()}
         print("failed log-in, median of 7 (ms): " +
-              ", ".join(f"{k} {v:.1f}" for k, v in med.items()))
-        self.assertLess(max(med.values()) / min(med.values()), 1.5, med)
+              ", ".join(f"{k} {v:.1f}" for k, v in med.items()) +
+              "; fastest: " + ", ".join(f"{k} {v:.1f}" for k, v in low.items()))
+        # The fastest of the 7 is the work itself with the least scheduling
+        # noise (other processes share the cores): a path that skips the
+        # hashing (2.4 ms against 14 ms before) still stands out by far.
+        self.assertLess(max(low.values()) / min(low.values()), 1.5, low)
 
     # --- back-end refusals in Parley's front end -------------------------
 
