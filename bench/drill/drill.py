@@ -131,6 +131,7 @@ phase = {"name": "warm-up"}
 http_log = []        # (phase, kind, email, status, cookie-jar or None, detail)
 sent = {}            # token -> dict(sender session, room, replica, t_send, t_ack, phase)
 sessions = []        # dicts: id, room, replica, t_joined, t_closed, got {token: count}
+injected_at = {}     # fault -> wall-clock time of the injection
 TOKEN = re.compile(r"drill:[0-9a-f]+:\d+")
 
 
@@ -327,6 +328,7 @@ def run_fault(name, inject, from_repair, probes, cookie):
     phase["name"] = name
     log(f"--- {name}")
     time.sleep(3)
+    injected_at[name] = time.time()
     t0 = time.monotonic()
     inject()
     t1 = time.monotonic()
@@ -348,6 +350,42 @@ def run_fault(name, inject, from_repair, probes, cookie):
     log(f"    recovered after {rec:.1f}s" if rec is not None else "    NOT recovered")
     time.sleep(5)
     return rec
+
+
+# ---------------------------------------------------------------- broker return, from logs
+LINE = re.compile(r"^(?P<svc>[\w-]+?)(?:_\d+)?\s+\| (?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\.\d+)\S*"
+                  r" (?P<rest>.*)$")
+
+
+def _utc(ts):
+    from datetime import datetime, timezone
+    return datetime.strptime(ts.replace("T", " ")[:26], "%Y-%m-%d %H:%M:%S.%f").replace(
+        tzinfo=timezone.utc).timestamp()
+
+
+def broker_return(log_text, after):
+    """From `compose logs`: when RabbitMQ's AMQP listener stopped and started again after
+    the wall-clock time `after`, and when each daemon's connection (service, name)
+    connected again.  Returns (stopped, started, {(service, name): time}) or None."""
+    stopped = started = None
+    lines = []
+    for line in log_text.splitlines():      # grouped by container, not by time
+        m = LINE.match(line)
+        if m and _utc(m.group("ts")) >= after:
+            lines.append((_utc(m.group("ts")), m.group("svc"), m.group("rest")))
+    for t, svc, rest in sorted(lines):
+        if svc == "messaging" and "stopped TCP listener" in rest and stopped is None:
+            stopped = t
+        elif svc == "messaging" and "started TCP listener" in rest and stopped and not started:
+            started = t
+    connected = {}
+    for t, svc, rest in sorted(lines):
+        if started is not None and t >= stopped and "amqp connected name=" in rest:
+            name = rest.split("amqp connected name=", 1)[1].split()[0]
+            connected.setdefault((svc, name), t)
+    if started is None:
+        return None
+    return stopped, started, connected
 
 
 # ---------------------------------------------------------------- set-up and report
@@ -477,6 +515,14 @@ def main():
         restarts = {s: sh(["docker", "inspect", "-f", "{{.RestartCount}}", cid(s)]).stdout.strip()
                     for s in ("back-end-1", "front-end", "chat-server-1", "messaging", "db")}
         print(f"\ncontainer restarts: {restarts}")
+        br = broker_return(compose("logs", "--no-color", check=False).stdout,
+                           injected_at.get("RabbitMQ restart", 0))
+        if br:
+            stopped, started, conns = br
+            late = max(conns.values()) - started if conns else float("nan")
+            print(f"RabbitMQ restart: AMQP listener away {started - (stopped or started):.1f} s; "
+                  f"{len(conns)} daemon connections back {late:.2f} s after it listened again "
+                  "(from the containers' logs)")
     finally:
         stop.set()
         if os.environ.get("DRILL_KEEP") != "1":
