@@ -53,7 +53,7 @@ USERS_PER_ROOM_PER_REPLICA = 2
 CHAT_INTERVAL = 0.5
 HTTP_WORKERS = 2
 CUT_S = 12            # network cut length
-FULL_S = 15           # how long the disk stays full
+FULL_S = 30           # how long the disk stays full
 RECOVERY_LIMIT = 150
 
 T0 = time.monotonic()
@@ -306,11 +306,14 @@ def cut(service):
 
 
 def disk_full():
-    fill = os.path.join(MNT, "fill")
-    sh(["dd", "if=/dev/zero", f"of={fill}", "bs=1M"], check=False, timeout=120)
+    fills = [os.path.join(MNT, "fill"), os.path.join(MNT, "fill-small")]
+    # 1 MiB blocks until ENOSPC, then 4 KiB blocks for the last partial MiB.
+    sh(["dd", "if=/dev/zero", f"of={fills[0]}", "bs=1M"], check=False, timeout=120)
+    sh(["dd", "if=/dev/zero", f"of={fills[1]}", "bs=4k"], check=False, timeout=120)
     log("  disk full: " + sh(["df", "-h", MNT]).stdout.splitlines()[-1])
     time.sleep(FULL_S)
-    os.unlink(fill)
+    for f in fills:
+        os.unlink(f)
 
 
 FAULTS = [
