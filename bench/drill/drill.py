@@ -53,7 +53,7 @@ USERS_PER_ROOM_PER_REPLICA = 2
 CHAT_INTERVAL = 0.5
 HTTP_WORKERS = 2
 CUT_S = 12            # network cut length
-FULL_S = 15           # how long the disk stays full
+FULL_S = 30           # how long the disk stays full
 RECOVERY_LIMIT = 150
 
 T0 = time.monotonic()
@@ -131,6 +131,7 @@ phase = {"name": "warm-up"}
 http_log = []        # (phase, kind, email, status, cookie-jar or None, detail)
 sent = {}            # token -> dict(sender session, room, replica, t_send, t_ack, phase)
 sessions = []        # dicts: id, room, replica, t_joined, t_closed, got {token: count}
+injected_at = {}     # fault -> wall-clock time of the injection
 TOKEN = re.compile(r"drill:[0-9a-f]+:\d+")
 
 
@@ -280,8 +281,11 @@ def probe_ok(probe_a, probe_b, cookie):
 
 # ---------------------------------------------------------------- faults
 def kill9(service):
+    """SIGKILL of the daemon's process, as a crash would (Docker does not restart a
+    container stopped with `docker kill`: that counts as stopped by hand)."""
     def inject():
-        sh(["docker", "kill", "-s", "KILL", cid(service)])
+        pid = int(sh(["docker", "inspect", "-f", "{{.State.Pid}}", cid(service)]).stdout)
+        os.kill(pid, 9)
     return inject
 
 
@@ -302,11 +306,14 @@ def cut(service):
 
 
 def disk_full():
-    fill = os.path.join(MNT, "fill")
-    sh(["dd", "if=/dev/zero", f"of={fill}", "bs=1M"], check=False, timeout=120)
+    fills = [os.path.join(MNT, "fill"), os.path.join(MNT, "fill-small")]
+    # 1 MiB blocks until ENOSPC, then 4 KiB blocks for the last partial MiB.
+    sh(["dd", "if=/dev/zero", f"of={fills[0]}", "bs=1M"], check=False, timeout=120)
+    sh(["dd", "if=/dev/zero", f"of={fills[1]}", "bs=4k"], check=False, timeout=120)
     log("  disk full: " + sh(["df", "-h", MNT]).stdout.splitlines()[-1])
     time.sleep(FULL_S)
-    os.unlink(fill)
+    for f in fills:
+        os.unlink(f)
 
 
 FAULTS = [
@@ -324,25 +331,64 @@ def run_fault(name, inject, from_repair, probes, cookie):
     phase["name"] = name
     log(f"--- {name}")
     time.sleep(3)
+    injected_at[name] = time.time()
     t0 = time.monotonic()
     inject()
     t1 = time.monotonic()
     start = t1 if from_repair else t0
     seen_bad = False
+    rec = None
     while time.monotonic() - start < RECOVERY_LIMIT:
         t = time.monotonic()
         if probe_ok(probes[0], probes[1], cookie):
-            if seen_bad or t - t0 > 3:
+            if seen_bad:
                 rec = t - start
+                break
+            if t - t0 > 3:          # the probes never saw it: no disruption
+                rec = 0.0
                 break
         else:
             seen_bad = True
         time.sleep(0.2)
-    else:
-        rec = None
     log(f"    recovered after {rec:.1f}s" if rec is not None else "    NOT recovered")
     time.sleep(5)
     return rec
+
+
+# ---------------------------------------------------------------- broker return, from logs
+LINE = re.compile(r"^(?P<svc>[\w-]+?)(?:_\d+)?\s+\| (?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\.\d+)\S*"
+                  r" (?P<rest>.*)$")
+
+
+def _utc(ts):
+    from datetime import datetime, timezone
+    return datetime.strptime(ts.replace("T", " ")[:26], "%Y-%m-%d %H:%M:%S.%f").replace(
+        tzinfo=timezone.utc).timestamp()
+
+
+def broker_return(log_text, after):
+    """From `compose logs`: when RabbitMQ's AMQP listener stopped and started again after
+    the wall-clock time `after`, and when each daemon's connection (service, name)
+    connected again.  Returns (stopped, started, {(service, name): time}) or None."""
+    stopped = started = None
+    lines = []
+    for line in log_text.splitlines():      # grouped by container, not by time
+        m = LINE.match(line)
+        if m and _utc(m.group("ts")) >= after:
+            lines.append((_utc(m.group("ts")), m.group("svc"), m.group("rest")))
+    for t, svc, rest in sorted(lines):
+        if svc == "messaging" and "stopped TCP listener" in rest and stopped is None:
+            stopped = t
+        elif svc == "messaging" and "started TCP listener" in rest and stopped and not started:
+            started = t
+    connected = {}
+    for t, svc, rest in sorted(lines):
+        if started is not None and t >= stopped and "amqp connected name=" in rest:
+            name = rest.split("amqp connected name=", 1)[1].split()[0]
+            connected.setdefault((svc, name), t)
+    if started is None:
+        return None
+    return stopped, started, connected
 
 
 # ---------------------------------------------------------------- set-up and report
@@ -363,7 +409,7 @@ def teardown_disk():
         os.unlink(IMG)
 
 
-def report(recovery, accepted_ok):
+def report(recovery, accepted_ok, http_log):
     rows = []
     names = [n for n, _, _ in FAULTS]
     hist = {row[0]: int(row[1]) for row in psql(
@@ -373,7 +419,7 @@ def report(recovery, accepted_ok):
     for name in names:
         reqs = [r for r in http_log if r[0] == name]
         failed = [r for r in reqs if r[3] != 303]
-        lost = [r for r in reqs if r[3] == 303 and not accepted_ok[(r[1], r[2])]]
+        lost = [r for r in reqs if r[3] == 303 and not accepted_ok.get((r[1], r[2]), True)]
         dups = [r for r in reqs if r[5] == "already" and r[1] == "register"]
         acked = [(tok, m) for tok, m in sent.items()
                  if m["phase"] == name and m["t_ack"] is not None and not m["probe"]]
@@ -448,7 +494,7 @@ def main():
         phase["name"] = "after"
         time.sleep(5)
         stop.set()
-        time.sleep(3)
+        time.sleep(10)      # history batches and retries land
         log("checking what was stored")
         with lock:
             reqs = list(http_log)
@@ -466,16 +512,23 @@ def main():
                     accepted_ok[(kind, email)] = bb.get("/secret").status == 200
                 except Exception:  # noqa: BLE001
                     accepted_ok[(kind, email)] = False
-        rows = report(recovery, accepted_ok)
+        rows = report(recovery, accepted_ok, reqs)
         with open(os.path.join(ROOT, "tests", "artifacts", "drill.json"), "w") as f:
             json.dump({"rows": rows, "ports": PORTS}, f, indent=1)
         restarts = {s: sh(["docker", "inspect", "-f", "{{.RestartCount}}", cid(s)]).stdout.strip()
                     for s in ("back-end-1", "front-end", "chat-server-1", "messaging", "db")}
         print(f"\ncontainer restarts: {restarts}")
+        br = broker_return(compose("logs", "--no-color", check=False).stdout,
+                           injected_at.get("RabbitMQ restart", 0))
+        if br:
+            stopped, started, conns = br
+            late = max(conns.values()) - started if conns else float("nan")
+            print(f"RabbitMQ restart: AMQP listener away {started - (stopped or started):.1f} s; "
+                  f"{len(conns)} daemon connections back {late:.2f} s after it listened again "
+                  "(from the containers' logs)")
     finally:
         stop.set()
         if os.environ.get("DRILL_KEEP") != "1":
-            compose("logs", "--no-color", "--tail", "200", check=False)
             out = compose("logs", "--no-color", check=False).stdout
             os.makedirs(os.path.join(ROOT, "tests", "artifacts"), exist_ok=True)
             with open(os.path.join(ROOT, "tests", "artifacts", "drill-compose.log"), "w") as f:

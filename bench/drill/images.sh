@@ -6,8 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tests/docker/standins/build.sh
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# (The legacy builder's deprecation notice on stderr is dropped unless a build fails.)
 for d in back-end front-end chat-server; do
-	if ! docker build -q --force-rm -f "Dockerfile.$d" -t "parley-drill/$d" . >/dev/null; then
+	if ! docker build -q --force-rm -f "Dockerfile.$d" -t "parley-drill/$d" . >/dev/null 2>"$log"; then
+		cat "$log" >&2
 		echo "images: build of $d failed on the default network; retrying with --network host" >&2
 		docker build -q --force-rm --network host -f "Dockerfile.$d" -t "parley-drill/$d" . >/dev/null
 	fi
