@@ -59,7 +59,7 @@ DAEMONS = ('back-end', 'front-end', 'chat-server')
 SIZE_LIMIT = {'chat-client': 10_000_000, 'back-end': 30_000_000,
               'front-end': 30_000_000, 'chat-server': 30_000_000}
 SRC_DIR = {'back-end': 'back-end', 'front-end': 'front-end',
-           'chat-server': 'chat', 'chat-client': 'chat'}
+           'chat-server': 'chat/server', 'chat-client': 'chat/client'}
 PASSWORD = 'correct-horse-battery-staple'
 
 results = []          # (name, 'passed'|'failed'|'skipped', detail)
@@ -197,11 +197,12 @@ ENV.update({
 })
 ENV.update({k: str(v) for k, v in PORTS.items()})
 for k in ('RABBITMQ_DEFAULT_USER', 'RABBITMQ_DEFAULT_PASS', 'POSTGRES_USER',
-          'POSTGRES_PASSWORD', 'POSTGRES_DB'):
+          'POSTGRES_PASSWORD', 'POSTGRES_DB', 'BACKEND_DB_USER', 'BACKEND_DB_PASSWORD'):
     ENV.setdefault(k, DOTENV[k])
 MQ_USER, MQ_PASS = ENV['RABBITMQ_DEFAULT_USER'], ENV['RABBITMQ_DEFAULT_PASS']
 AMQP_URL = 'amqp://%s:%s@messaging:5672' % (MQ_USER, MQ_PASS)
 FRONT_NET, BACK_NET = PROJECT + '_front', PROJECT + '_back'
+CHAT_NET = PROJECT + '_chat'    # chat clients: the chat server only, no RabbitMQ
 
 if os.environ.get('PARLEY_COMPOSE'):
     COMPOSE = shlex.split(os.environ['PARLEY_COMPOSE'])
@@ -638,6 +639,43 @@ def check_db_isolation():
         (db_ip, FRONT_NET, BACK_NET))
 
 
+def check_chat_net_isolation():
+    """Chat clients' network: the chat server answers, RabbitMQ is out of reach."""
+    ids = containers()
+    mq_ip = inspect(ids['messaging'],
+                    '{{(index .NetworkSettings.Networks "%s").IPAddress}}' % FRONT_NET)
+    probe = ('if getent hosts messaging >/dev/null; then echo resolves; exit 10; fi; '
+             'if timeout 3 bash -c "</dev/tcp/%s/5672"; then echo connects; exit 11; fi; '
+             'timeout 3 bash -c "</dev/tcp/chat-server/60876" || { echo no chat; exit 12; }'
+             % mq_ip)
+    p = run(['docker', 'run', '--rm', '--network', CHAT_NET, 'debian:trixie-slim',
+             'bash', '-c', probe], timeout=60, check=False)
+    if p.returncode != 0:
+        raise Fail('from %s: RabbitMQ %s (%s) or chat-server unreachable' %
+                   (CHAT_NET, p.stdout.strip(), mq_ip))
+    log('%s: chat-server:60876 reachable, messaging (%s) neither resolves nor connects'
+        % (CHAT_NET, mq_ip))
+
+
+def check_backend_db_role():
+    """The back end is connected as BACKEND_DB_USER, which has row privileges only."""
+    ids = containers()
+    role = ENV['BACKEND_DB_USER']
+    sql = ("SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity "
+           "WHERE application_name = 'parley-back-end'; "
+           "SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = '%s'; "
+           "SELECT has_schema_privilege('%s', 'public', 'CREATE'); "
+           "SELECT has_table_privilege('%s', 'users', 'INSERT'), "
+           "has_table_privilege('%s', 'users', 'TRUNCATE')" % (role, role, role, role))
+    p = run(['docker', 'exec', ids['db'], 'psql', '-X', '-tA', '-U', ENV['POSTGRES_USER'],
+             '-d', ENV['POSTGRES_DB'], '-c', sql], timeout=30)
+    got = p.stdout.split()
+    if got != [role, 'f', 'f', 't|f']:
+        raise Fail('back end\'s database role: %s (want connected as %s, not superuser, '
+                   'no CREATE, INSERT but no TRUNCATE)' % (got, role))
+    log('back end connected as %s: no superuser, no CREATE, rows only' % role)
+
+
 def check_rpc(state):
     rpc = RpcProbe()
     cleanups.append(rpc.close)
@@ -672,8 +710,8 @@ def check_http(state):
 
 def check_chat(state):
     host_gw = ['--add-host', 'host.docker.internal:host-gateway']
-    alice = ChatClient('alice', 'chat-server', 60876, network=FRONT_NET)
-    bob = ChatClient('bob', 'chat-server', 60876, network=FRONT_NET)
+    alice = ChatClient('alice', 'chat-server', 60876, network=CHAT_NET)
+    bob = ChatClient('bob', 'chat-server', 60876, network=CHAT_NET)
     # carol is on Docker's default bridge: she reaches the chat only via the host port.
     carol = ChatClient('carol', 'host.docker.internal', PORTS['CHAT_PORT'], extra=host_gw)
     for c in (alice, bob, carol):
@@ -1091,10 +1129,14 @@ def main():
             step('chat-client service ran --version and exited 0', check_chat_client_service)
         step('RabbitMQ management: guest/guest refused', check_guest_refused)
         step('database unreachable from the front network', check_db_isolation)
+        step('back end uses its own row-only database role', check_backend_db_role)
+        if have_chat:
+            step('chat clients\' network reaches the chat server, not RabbitMQ',
+                 check_chat_net_isolation)
         rpc_ok = step('RPC over RabbitMQ: REGISTER, duplicate, GETHASH', check_rpc, state)
         step('HTTP: register, log in, /secret', lambda: (
             need(have_front, 'front-end not in the tree yet'), check_http(state)))
-        step('chat: two clients on %s and one through the published port' % FRONT_NET,
+        step('chat: two clients on %s and one through the published port' % CHAT_NET,
              lambda: (need(have_chat, 'chat not in the tree yet'), check_chat(state)))
         step('lab exercise: chat-server -p PORT:60876, client from another network',
              lambda: (need(have_chat and 'chat' in state, 'chat not working'),
