@@ -1,4 +1,4 @@
--- E-mail addresses are one account whatever their case (SPEC §3.2).  Parley's
+-- E-mail addresses are one account whatever their case (docs/backend.md).  Parley's
 -- front end stores them in lower case, the textbook's front end as typed, so
 -- the back end looks them up with lower(email) = lower($1) through this
 -- index, which also refuses "mixed@example.org" once "Mixed@Example.org"

@@ -1,5 +1,5 @@
-/* page_account.h — the account pages and the recovery link (SPEC §3.1,
- * docs/frontend.md "Account pages"), as step machines like auth.c. */
+/* page_account.h — the account pages and the recovery link
+ * (docs/frontend.md "Account pages"), as step machines like auth.c. */
 #ifndef PARLEY_PAGE_ACCOUNT_H
 #define PARLEY_PAGE_ACCOUNT_H
 

@@ -164,7 +164,7 @@ static const struct {
 };
 
 /* The back end said "unknown action": an older back end than this front
- * end.  Retrying cannot help, so it gets its own page (SPEC §3.2). */
+ * end.  Retrying cannot help, so it gets its own page (docs/frontend.md). */
 static int
 site_unknown_action(struct req *req)
 {

@@ -1,5 +1,5 @@
 /*
- * vocab.h — the words of the chat wire protocol (SPEC §2.2, docs/chat.md),
+ * vocab.h — the words of the chat wire protocol (docs/chat.md),
  * written once for the server (wire.c, conn.c, hub.c) and the client
  * (client_proto.c): message types, the feature names a client announces in
  * HELLO, field names, and the limits on user and room names.  The limits
@@ -37,7 +37,7 @@
 #define VOCAB_F_HISTORY		"history"
 #define VOCAB_F_CODE		"code"
 
-/* Names and rooms (SPEC §2.3; db/020-chat.sql checks the same). */
+/* Names and rooms (docs/chat.md; db/020-chat.sql checks the same). */
 #define NAME_MAX_CHARS	32	/* code points */
 #define NAME_MAX_BYTES	(NAME_MAX_CHARS * 4)
 #define ROOM_MAX_CHARS	32

@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	reply = action_dispatch(db, action, args);
 	if (!json_is_boolean(json_object_get(reply, "success")))
-		abort();	/* SPEC §3.2: every reply has a boolean success */
+		abort();	/* docs/backend.md: every reply has a boolean success */
 	json_decref(reply);
 	json_decref(root);
 	return 0;

@@ -1,4 +1,4 @@
-"""The textbook's own clients against Parley (SPEC §3.2, issue 10), through
+"""The textbook's own clients against Parley (docs/backend.md, issue 10), through
 stand-ins that behave like them (book_frontend.py, book_backend.py): the
 book's front end against Parley's back end, the book's back end sharing the
 queue with Parley's, the book's accounts logging in through Parley's front
