@@ -202,6 +202,26 @@ class WebSocket(unittest.TestCase):
         finally:
             srv.stop()
 
+    def test_websocket_ping_for_liveness(self):
+        port = free_port()
+        srv = ChatServer(env={"CHAT_WS_PORT": str(port), "CHAT_PING_INTERVAL": "1",
+                              "CHAT_PING_TIMEOUT": "2"}, name="chat-ping")
+        try:
+            c = WS(port)
+            c.send({"type": "HELLO", "name": "ping_w1"})
+            self.assertEqual(c.recv()["type"], "WELCOME")
+            c.recv()  # the connected users
+            op, _ = c.recv_frame()
+            self.assertEqual(op, 9)  # a WebSocket ping, not a JSON PING
+            c.send_frame(10, b"")  # answered: still open after the timeout
+            op, _ = c.recv_frame()
+            self.assertEqual(op, 9)
+            # not answered: closed
+            self.assertEqual(c.close_code(), 1000)
+            c.close()
+        finally:
+            srv.stop()
+
 
 class WebSocketCluster(unittest.TestCase):
     def test_ws_user_and_lab_user_on_two_replicas(self):
