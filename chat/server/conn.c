@@ -809,6 +809,9 @@ conn_check_timers(struct conn *c, uint64_t now)
 	switch (c->state) {
 	case CONN_DETECT:
 	case CONN_OPEN:
+		/* A quiet WebSocket gives back its reassembly buffer. */
+		if (c->mode == CONN_WS && now - c->last_rx_ms >= 1000)
+			ws_decoder_trim(&c->ws->dec);
 		if (c->logged_in)
 			conn_check_idle(c, now);
 		else if (settings.login_timeout_s != 0 &&
