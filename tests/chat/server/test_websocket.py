@@ -199,6 +199,8 @@ class WebSocket(unittest.TestCase):
             srv.daemon.signal(signal.SIGTERM)
             self.assertEqual(c.close_code(), 1001)
             c.close()
+            # the drain ends as soon as the WebSocket is gone
+            self.assertEqual(srv.daemon.proc.wait(timeout=4), 0)
         finally:
             srv.stop()
 
