@@ -11,7 +11,7 @@ packages=(
   # real servers the integration tests start
   postgresql postgresql-client rabbitmq-server
   # test drivers
-  python3 python3-pika python3-psycopg2 tmux procps iproute2
+  python3 python3-pika python3-psycopg2 python3-websockets python3-wsproto tmux procps iproute2
   # browser tests (Debian's chromium driven by playwright-core from npm)
   chromium nodejs npm
   # containers

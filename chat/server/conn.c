@@ -32,6 +32,8 @@
 #include "settings.h"
 #include "vocab.h"
 #include "wire.h"
+#include "ws.h"
+#include "ws_handshake.h"
 #include "xmalloc.h"
 
 #define CONN_CLOSING_MAX_MS	5000	/* to flush a goodbye */
@@ -50,6 +52,18 @@ static struct gauge		*m_conns;
 static struct counter		*m_accepted, *m_rejected_ip, *m_rejected_max;
 static struct counter		*m_slow, *m_timeouts, *m_bad_input;
 static struct counter		*m_deliveries;
+static struct counter		*m_ws_ok, *m_ws_refused;
+
+/* A WebSocket connection's codec state (docs/websocket.md). */
+struct conn_ws {
+	struct ws_handshake	 hs;
+	struct ws_decoder	 dec;
+	uint8_t			 close_sent;	/* our close frame is queued */
+	uint8_t			 shut;		/* shutdown(SHUT_WR) done */
+};
+
+static struct ws_hs_config	 conn_ws_cfg;
+static int			 conn_going_away;	/* draining: 1001 */
 
 static void	conn_process(struct conn *);
 static void	conn_flush(struct conn *);
@@ -122,15 +136,18 @@ conn_writable(struct conn *c)
 	return c != NULL && c->state != CONN_DEAD && c->out != NULL;
 }
 
-void
-conn_write(struct conn *c, const void *data, size_t len)
+/* Queue hdr (may be empty) and data as they are, then judge the queue. */
+static void
+conn_queue(struct conn *c, const void *hdr, size_t hlen, const void *data,
+    size_t len)
 {
 	struct evbuffer *out;
 
 	if (!conn_writable(c))
 		return;
 	out = c->out;
-	if (evbuffer_add(out, data, len) == -1) {
+	if ((hlen > 0 && evbuffer_add(out, hdr, hlen) == -1) ||
+	    (len > 0 && evbuffer_add(out, data, len) == -1)) {
 		conn_close(c, "out of memory");
 		return;
 	}
@@ -155,6 +172,74 @@ conn_write(struct conn *c, const void *data, size_t len)
 		counter_add(m_slow, 1);
 		conn_close(c, "slow consumer");
 	}
+}
+
+/*
+ * A WebSocket gets each lab frame of data[0..len) as one text message:
+ * the WebSocket header replaces the 4-byte length.  Nothing is sent
+ * before the handshake is done or after our close frame.
+ */
+static void
+conn_ws_write(struct conn *c, const uint8_t *p, size_t len)
+{
+	uint8_t		hdr[WS_MAX_HEADER];
+	size_t		plen, hlen;
+
+	if (c->ws->close_sent || c->ws->dec.state == WS_HANDSHAKE)
+		return;
+	while (len >= FRAME_HEADER_LEN && conn_writable(c)) {
+		plen = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+		    (size_t)p[2] << 8 | p[3];
+		if (plen > len - FRAME_HEADER_LEN)
+			break;
+		hlen = ws_frame_header(hdr, WS_OP_TEXT, 1, plen);
+		conn_queue(c, hdr, hlen, p + FRAME_HEADER_LEN, plen);
+		p += FRAME_HEADER_LEN + plen;
+		len -= FRAME_HEADER_LEN + plen;
+	}
+}
+
+void
+conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (!conn_writable(c))
+		return;
+	if (c->mode == CONN_WS)
+		conn_ws_write(c, data, len);
+	else
+		conn_queue(c, NULL, 0, data, len);
+}
+
+/* A control frame (ping, pong, close) of a WebSocket. */
+static void
+conn_ws_control(struct conn *c, enum ws_opcode op, const void *payload,
+    size_t len)
+{
+	uint8_t	buf[WS_MAX_HEADER + WS_MAX_CONTROL];
+	size_t	n;
+
+	if (c->ws->close_sent)
+		return;
+	if ((n = ws_encode(buf, sizeof(buf), op, payload, len)) == 0 ||
+	    n > sizeof(buf))
+		return;
+	conn_queue(c, NULL, 0, buf, n);
+}
+
+/* Our close frame, once; after it only the peer's close is awaited. */
+static void
+conn_ws_close_frame(struct conn *c, uint16_t code, const char *reason)
+{
+	uint8_t	pl[WS_MAX_CONTROL];
+	size_t	n;
+
+	if (c->ws->close_sent || c->ws->dec.state == WS_HANDSHAKE)
+		return;
+	n = ws_close_payload(pl, code, reason,
+	    reason != NULL ? strlen(reason) : 0);
+	conn_ws_control(c, WS_OP_CLOSE, pl, n);
+	c->ws->close_sent = 1;
+	ws_decoder_step(&c->ws->dec, WS_IN_CLOSE_SENT);
 }
 
 void
@@ -184,7 +269,7 @@ conn_error(struct conn *c, const char *code, const char *text)
 	struct wbuf	 b = { 0 };
 	char		*line;
 
-	if (c->mode == CONN_FRAMED && (c->features & WIRE_FEAT_ERROR)) {
+	if (c->mode != CONN_TEXT && (c->features & WIRE_FEAT_ERROR)) {
 		wire_begin(&b, VOCAB_ERROR);
 		wire_str(&b, VOCAB_F_CODE, code);
 		wire_str(&b, VOCAB_F_CONTENT, text);
@@ -217,6 +302,10 @@ conn_ping(struct conn *c)
 {
 	struct wbuf b = { 0 };
 
+	if (c->mode == CONN_WS) {	/* liveness by WebSocket ping */
+		conn_ws_control(c, WS_OP_PING, NULL, 0);
+		return;
+	}
 	wire_begin(&b, VOCAB_PING);
 	wire_end(&b);
 	conn_write(c, b.p, b.len);
@@ -319,8 +408,15 @@ conn_finish(struct conn *c)
 {
 	if (!conn_alive(c))
 		return;
+	if (c->mode == CONN_WS)
+		conn_ws_close_frame(c, conn_going_away ? WS_CLOSE_GOING_AWAY :
+		    WS_CLOSE_NORMAL, conn_going_away ? "server shutting down" :
+		    NULL);
 	conn_set_state(c, CONN_CLOSING);
 	c->closing_ms = clock_now_ms();
+	/* A WebSocket reads on until the peer's close and its EOF. */
+	if (c->mode == CONN_WS)
+		conn_reading(c, 1);
 	/* conn_flush closes it once the goodbye is out. */
 	if (!c->is_dirty)
 		conn_flush(c);
@@ -346,6 +442,10 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 		conn_n--;
 		gauge_set(m_conns, (int64_t)conn_n);
 		ipcap_put(c->ip);
+		if (c->ws != NULL) {
+			ws_decoder_free(&c->ws->dec);
+			free(c->ws);
+		}
 		close(c->fd);
 		evbuffer_free(c->in);
 		evbuffer_free(c->out);
@@ -466,9 +566,93 @@ conn_line(struct conn *c, struct evbuffer *in)
 	return 1;
 }
 
+/*
+ * WebSocket input: the opening handshake (state DETECT), then one event
+ * of the decoder per call.  1 when there may be more to do.
+ */
+static int
+conn_ws_input(struct conn *c, struct evbuffer *in)
+{
+	struct conn_ws	*w = c->ws;
+	struct ws_event	 ev;
+	char		 resp[WS_HS_RESPONSE_MAX];
+	const uint8_t	*p;
+	size_t		 len = evbuffer_get_length(in), n, used;
+
+	if (c->state == CONN_DETECT) {
+		/* The parser refuses a head above the limit: no more needed. */
+		n = len < WS_HS_MAX_HEADER + 4 ? len : WS_HS_MAX_HEADER + 4;
+		p = evbuffer_pullup(in, (ssize_t)n);
+		switch (ws_handshake_parse(&w->hs, &conn_ws_cfg, p, n)) {
+		case WS_HS_MORE:
+			return 0;
+		case WS_HS_DONE:
+			n = ws_handshake_response(&w->hs, resp, sizeof(resp));
+			conn_queue(c, NULL, 0, resp, n);
+			evbuffer_drain(in, w->hs.consumed);
+			ws_decoder_step(&w->dec, WS_IN_HANDSHAKE_DONE);
+			counter_add(m_ws_ok, 1);
+			conn_set_state(c, CONN_OPEN);
+			return 1;
+		case WS_HS_FAIL:
+			n = ws_handshake_response(&w->hs, resp, sizeof(resp));
+			conn_queue(c, NULL, 0, resp, n);
+			ws_decoder_step(&w->dec, WS_IN_HANDSHAKE_FAILED);
+			counter_add(m_ws_refused, 1);
+			log_debug("chat websocket refused id=%llu status=%d "
+			    "why=\"%s\"", (unsigned long long)c->id,
+			    w->hs.status, w->hs.why);
+			evbuffer_drain(in, len);
+			conn_finish(c);
+			return 0;
+		}
+	}
+	/* Closing with nothing more to decode: discard (drain for the EOF). */
+	if (c->state == CONN_CLOSING && (w->dec.done ||
+	    w->dec.state == WS_HANDSHAKE || w->dec.state == WS_CLOSED)) {
+		evbuffer_drain(in, len);
+		return 0;
+	}
+	n = evbuffer_get_contiguous_space(in);
+	p = evbuffer_pullup(in, (ssize_t)n);
+	used = ws_decode(&w->dec, p, n, &ev);
+	evbuffer_drain(in, used);
+	switch (ev.type) {
+	case WS_EV_NONE:
+		return evbuffer_get_length(in) > 0;
+	case WS_EV_TEXT:
+		if (c->state == CONN_OPEN)
+			conn_frame_message(c, ev.data, ev.len);
+		return 1;
+	case WS_EV_BINARY:
+		counter_add(m_bad_input, 1);
+		conn_ws_close_frame(c, 1003, "text messages only");
+		conn_finish(c);
+		return 0;
+	case WS_EV_PING:
+		if (c->state == CONN_OPEN)
+			conn_ws_control(c, WS_OP_PONG, ev.data, ev.len);
+		return 1;
+	case WS_EV_CLOSE:
+		conn_ws_close_frame(c, ev.code, NULL);	/* the echo */
+		conn_finish(c);
+		return 0;
+	case WS_EV_ERROR:
+		counter_add(m_bad_input, 1);
+		log_debug("chat websocket failed id=%llu code=%u why=\"%s\"",
+		    (unsigned long long)c->id, ev.code, ev.why);
+		conn_ws_close_frame(c, ev.code, ev.why);
+		conn_finish(c);
+		return 0;
+	}
+	return 0;
+}
+
 static int
 conn_takes_input(struct conn *c)
 {
+	if (c->mode == CONN_WS && c->state == CONN_CLOSING)
+		return 1;
 	return (c->state == CONN_DETECT || c->state == CONN_OPEN) &&
 	    !c->paused;
 }
@@ -485,6 +669,11 @@ conn_process(struct conn *c)
 	c->in_process = 1;
 	in = c->in;
 	while (conn_takes_input(c) && evbuffer_get_length(in) > 0) {
+		if (c->mode == CONN_WS) {
+			if (conn_ws_input(c, in) == 0)
+				break;
+			continue;
+		}
 		if (c->state == CONN_DETECT) {
 			p = evbuffer_pullup(in, 1);
 			c->mode = p[0] == 0x00 ? CONN_FRAMED : CONN_TEXT;
@@ -543,7 +732,18 @@ conn_flush(struct conn *c)
 	}
 	if (evbuffer_get_length(c->out) > 0)
 		event_add(&c->wev, NULL);
-	else if (c->state == CONN_CLOSING)
+	else if (c->state == CONN_CLOSING && c->mode == CONN_WS) {
+		/*
+		 * Closing a socket with unread input sends a RST that can
+		 * overtake our close frame: shut down writing and read on to
+		 * the peer's EOF (or the closing timeout).
+		 */
+		if (!c->ws->shut && shutdown(c->fd, SHUT_WR) == -1) {
+			conn_close(c, "shutdown failed");
+			return;
+		}
+		c->ws->shut = 1;
+	} else if (c->state == CONN_CLOSING)
 		conn_close(c, "goodbye sent");
 }
 
@@ -588,7 +788,8 @@ conn_check_idle(struct conn *c, uint64_t now)
 {
 	uint64_t quiet = now - c->last_rx_ms;
 
-	if ((c->features & WIRE_FEAT_PING) && settings.ping_interval_s != 0) {
+	if ((c->features & WIRE_FEAT_PING || c->mode == CONN_WS) &&
+	    settings.ping_interval_s != 0) {
 		if (c->ping_sent_ms != 0 && now - c->ping_sent_ms >=
 		    settings.ping_timeout_s * 1000ull)
 			conn_timeout(c, "no answer to PING");
@@ -608,6 +809,9 @@ conn_check_timers(struct conn *c, uint64_t now)
 	switch (c->state) {
 	case CONN_DETECT:
 	case CONN_OPEN:
+		/* A quiet WebSocket gives back its reassembly buffer. */
+		if (c->mode == CONN_WS && now - c->last_rx_ms >= 1000)
+			ws_decoder_trim(&c->ws->dec);
 		if (c->logged_in)
 			conn_check_idle(c, now);
 		else if (settings.login_timeout_s != 0 &&
@@ -648,8 +852,8 @@ conn_socket_options(int fd)
 		log_warn("%s: setsockopt", __func__);
 }
 
-int
-conn_accept(int fd, const struct sockaddr *sa, int socklen)
+static int
+conn_accept_mode(int fd, const struct sockaddr *sa, int socklen, int ws)
 {
 	struct ipcap_slot	*ip;
 	struct conn		*c;
@@ -672,6 +876,12 @@ conn_accept(int fd, const struct sockaddr *sa, int socklen)
 	c->id = conn_next_id++;
 	c->since_ms = c->last_rx_ms = clock_now_ms();
 	c->state = CONN_DETECT;
+	if (ws) {
+		c->mode = CONN_WS;
+		c->ws = xcalloc(1, sizeof(*c->ws));
+		ws_handshake_init(&c->ws->hs);
+		ws_decoder_init(&c->ws->dec, settings.frame_max);
+	}
 	c->fd = fd;
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
@@ -687,6 +897,24 @@ conn_accept(int fd, const struct sockaddr *sa, int socklen)
 	counter_add(m_accepted, 1);
 	gauge_set(m_conns, (int64_t)conn_n);
 	return 0;
+}
+
+int
+conn_accept(int fd, const struct sockaddr *sa, int socklen)
+{
+	return conn_accept_mode(fd, sa, socklen, 0);
+}
+
+int
+conn_accept_ws(int fd, const struct sockaddr *sa, int socklen)
+{
+	return conn_accept_mode(fd, sa, socklen, 1);
+}
+
+void
+conn_draining(void)
+{
+	conn_going_away = 1;
 }
 
 size_t
@@ -713,6 +941,9 @@ conn_init(struct event_base *base, const struct conn_handlers *h)
 
 	conn_base = base;
 	conn_hub = *h;
+	conn_ws_cfg.origins = (const char *const *)settings.ws_origins;
+	conn_ws_cfg.norigins = settings.ws_norigins;
+	conn_ws_cfg.path = "/ws";
 	conn_reaper = event_new(base, -1, 0, conn_reap_cb, NULL);
 	/* Lowest priority (2; others have 1): runs after the input burst. */
 	conn_flusher = event_new(base, -1, 0, conn_flush_cb, NULL);
@@ -734,6 +965,10 @@ conn_init(struct event_base *base, const struct conn_handlers *h)
 	    "Malformed frames, lines or messages");
 	m_deliveries = metrics_counter("chat_deliveries_total", "",
 	    "Messages queued to clients");
+	m_ws_ok = metrics_counter("chat_ws_handshakes_total",
+	    "result=\"accepted\"", "WebSocket opening handshakes");
+	m_ws_refused = metrics_counter("chat_ws_handshakes_total",
+	    "result=\"refused\"", "WebSocket opening handshakes");
 }
 
 void

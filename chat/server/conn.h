@@ -36,7 +36,11 @@ enum conn_state {
 	CONN_DEAD,
 };
 
-enum conn_mode { CONN_FRAMED, CONN_TEXT };
+/* CONN_WS: a WebSocket (RFC 6455); each text message is one lab JSON
+ * object, as a framed payload (docs/websocket.md). */
+enum conn_mode { CONN_FRAMED, CONN_TEXT, CONN_WS };
+
+struct conn_ws;
 
 struct conn {
 	TAILQ_ENTRY(conn)	 all;		/* every live conn */
@@ -46,6 +50,7 @@ struct conn {
 	struct evbuffer		*in, *out;	/* NULL once reaped */
 	struct event		 rev, wev;
 	struct ipcap_slot	*ip;
+	struct conn_ws		*ws;		/* CONN_WS only */
 	void			*owner;		/* the hub's user, or NULL */
 	uint64_t		 id;
 	uint64_t		 since_ms;	/* accepted */
@@ -97,6 +102,10 @@ void	 conn_init(struct event_base *, const struct conn_handlers *);
 void	 conn_shutdown(void);
 /* Take over an accepted socket; -1 (socket closed) when over a limit. */
 int	 conn_accept(int fd, const struct sockaddr *, int socklen);
+/* The same for the WebSocket listener (CONN_WS from the start). */
+int	 conn_accept_ws(int fd, const struct sockaddr *, int socklen);
+/* Draining (SIGTERM): from now on a WebSocket's close says 1001. */
+void	 conn_draining(void);
 size_t	 conn_count(void);
 
 /* Deliver now.  These and the others below accept NULL (a gone conn). */

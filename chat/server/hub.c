@@ -1058,7 +1058,7 @@ hub_conn_hello(struct conn *c, const char *name, size_t len,
 		    "/nick to change your name");
 		return;
 	}
-	if (c->mode == CONN_FRAMED)
+	if (c->mode != CONN_TEXT)	/* framed or WebSocket */
 		c->features = (uint8_t)features;
 	if (u == NULL)
 		c->owner = u = user_new(c, c->id, clock_now_ms());

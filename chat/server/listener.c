@@ -20,7 +20,9 @@
 
 #define LISTEN_BACKLOG	1024
 
-static struct evconnlistener	*listeners[2];
+/* [0..1]: the chat port, [2..3]: the WebSocket port. */
+#define NLISTENERS	4
+static struct evconnlistener	*listeners[NLISTENERS];
 static struct event		*listener_pause_ev;
 
 static void
@@ -28,8 +30,10 @@ listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int socklen, void *arg)
 {
 	(void)l;
-	(void)arg;
-	conn_accept(fd, sa, socklen);
+	if (arg != NULL)
+		conn_accept_ws(fd, sa, socklen);
+	else
+		conn_accept(fd, sa, socklen);
 }
 
 static void
@@ -40,7 +44,7 @@ listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NLISTENERS; i++)
 		if (listeners[i] != NULL)
 			evconnlistener_enable(listeners[i]);
 }
@@ -55,7 +59,7 @@ listener_error_cb(struct evconnlistener *l, void *arg)
 	(void)arg;
 	/* EMFILE and friends: pause instead of spinning on the error. */
 	log_warn("chat accept failed, pausing 100 ms");
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NLISTENERS; i++)
 		if (listeners[i] != NULL)
 			evconnlistener_disable(listeners[i]);
 	evtimer_add(listener_pause_ev, &pause);
@@ -101,12 +105,15 @@ fail:
 }
 
 int
-listener_start(struct event_base *base, unsigned port)
+listener_start(struct event_base *base, unsigned port, int ws)
 {
 	static const int	 families[2] = { AF_INET6, AF_INET };
+	static int		 ws_tag;
 	int			 i, fd, n = 0;
+	struct evconnlistener	**ls = listeners + (ws ? 2 : 0);
 
-	listener_pause_ev = evtimer_new(base, listener_resume_cb, NULL);
+	if (listener_pause_ev == NULL)
+		listener_pause_ev = evtimer_new(base, listener_resume_cb, NULL);
 	for (i = 0; i < 2; i++) {
 		if ((fd = listener_socket(families[i], port)) == -1) {
 			/* A family the host lacks is fine; a busy port is not. */
@@ -116,13 +123,14 @@ listener_start(struct event_base *base, unsigned port)
 			    families[i] == AF_INET6 ? "ipv6" : "ipv4", port);
 			continue;
 		}
-		listeners[i] = evconnlistener_new(base, listener_accept_cb,
-		    NULL, LEV_OPT_CLOSE_ON_FREE, LISTEN_BACKLOG, fd);
-		if (listeners[i] == NULL) {
+		ls[i] = evconnlistener_new(base, listener_accept_cb,
+		    ws ? &ws_tag : NULL, LEV_OPT_CLOSE_ON_FREE, LISTEN_BACKLOG,
+		    fd);
+		if (ls[i] == NULL) {
 			close(fd);
 			continue;
 		}
-		evconnlistener_set_error_cb(listeners[i], listener_error_cb);
+		evconnlistener_set_error_cb(ls[i], listener_error_cb);
 		n++;
 	}
 	return n > 0 ? 0 : -1;
@@ -133,7 +141,7 @@ listener_stop(void)
 {
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NLISTENERS; i++) {
 		if (listeners[i] != NULL)
 			evconnlistener_free(listeners[i]);
 		listeners[i] = NULL;

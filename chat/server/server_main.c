@@ -35,7 +35,8 @@ static const char usage[] =
 "usage: chat-server PORT | --help | --version | --healthcheck\n"
 "\n"
 "The Parley chat room on PORT (all IPv4 and IPv6 addresses); the lab's\n"
-"framed JSON protocol, or plain text lines (telnet, nc); 0 = unlimited\n"
+"framed JSON protocol, or plain text lines (telnet, nc), and WebSocket on\n"
+"CHAT_WS_PORT; 0 = unlimited\n"
 "or off for the settings below.\n";
 
 struct server {
@@ -88,6 +89,7 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("chat draining signal=%d connections=%zu timeout_s=%u",
 	    (int)sig, conn_count(), settings.drain_timeout_s);
 	listener_stop();
+	conn_draining();
 	hub_drain();
 	cluster_bye();
 	sv->drain_deadline_ms = clock_now_ms() +
@@ -139,8 +141,11 @@ server_start(struct server *sv, const char *replica)
 	    cluster_start(sv->base, settings.amqp_url, replica,
 	    hub_cluster_handlers(), err, sizeof(err)) == -1)
 		fatalx("config invalid: %s", err);
-	if (listener_start(sv->base, settings.port) == -1)
+	if (listener_start(sv->base, settings.port, 0) == -1)
 		fatal("cannot listen on port %u", settings.port);
+	if (settings.ws_port != 0 &&
+	    listener_start(sv->base, settings.ws_port, 1) == -1)
+		fatal("cannot listen on CHAT_WS_PORT %u", settings.ws_port);
 	if ((sv->admin = admin_http_start(settings.admin_port, server_ready,
 	    NULL, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -193,9 +198,9 @@ main(int argc, char **argv)
 	    arc4random());
 	memset(&sv, 0, sizeof(sv));
 	server_start(&sv, replica);
-	log_info("started version=%s port=%u admin_port=%u replica=%s "
-	    "cluster=%s store=%s", PARLEY_VERSION, settings.port,
-	    settings.admin_port, replica, settings.amqp_url ? "rabbitmq" :
+	log_info("started version=%s port=%u ws_port=%u admin_port=%u "
+	    "replica=%s cluster=%s store=%s", PARLEY_VERSION, settings.port,
+	    settings.ws_port, settings.admin_port, replica, settings.amqp_url ? "rabbitmq" :
 	    "standalone", settings.store_backend ? "backend" : "memory");
 	event_base_dispatch(sv.base);
 	log_info("stopping");

@@ -1,11 +1,14 @@
 /* settings.c — the chat-server's settings table (parsing and --help). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "log.h"
 #include "settings.h"
+#include "xmalloc.h"
 
 struct settings settings;
+static char	*origins_buf;	/* CHAT_WS_ORIGINS, split in place */
 
 #define S(field)	struct settings, field
 
@@ -19,6 +22,10 @@ const struct config_setting settings_table[] = {
 	    "backend (names and history in PostgreSQL) or memory" },
 	{ "ADMIN_PORT", CONFIG_UINT(S(admin_port)), 8082, 1, 65535, NULL, 0,
 	    "/healthz, /readyz, /metrics" },
+	{ "CHAT_WS_PORT", CONFIG_UINT(S(ws_port)), 0, 0, 65535, NULL, 0,
+	    "WebSocket listener (path /ws), 0 = off" },
+	{ "CHAT_WS_ORIGINS", CONFIG_STR(S(ws_origins_list)), 0, 0, 0, NULL, 0,
+	    "allowed browser Origins, comma-separated; unset: none" },
 	{ "CHAT_MAX_CONN", CONFIG_UINT(S(max_conn)), 100000, 0, 10000000,
 	    NULL, 0, "connections in all, 0 = unlimited" },
 	{ "CHAT_MAX_CONN_PER_IP", CONFIG_UINT(S(max_conn_per_ip)), 32, 0,
@@ -56,6 +63,32 @@ const struct config_setting settings_table[] = {
 };
 const size_t settings_ntable = CONFIG_NSETTINGS(settings_table);
 
+/* CHAT_WS_ORIGINS: "a, b" -> {"a", "b"}; blanks around entries dropped. */
+static void
+settings_split_origins(void)
+{
+	char	*list, *tok, *save, *end;
+
+	if (settings.ws_origins_list == NULL)
+		return;
+	list = xstrdup(settings.ws_origins_list);
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (*tok == '\0')
+			continue;
+		settings.ws_origins = xrealloc(settings.ws_origins,
+		    (settings.ws_norigins + 1) * sizeof(*settings.ws_origins));
+		settings.ws_origins[settings.ws_norigins++] = tok;
+	}
+	/* The entries point into list, kept for the process's life. */
+	origins_buf = list;
+}
+
 void
 settings_load(unsigned port)
 {
@@ -74,6 +107,7 @@ settings_load(unsigned port)
 		fatalx("config invalid: CHAT_STORE must be backend or memory");
 	if (settings.store_backend && settings.amqp_url == NULL)
 		fatalx("config invalid: CHAT_STORE=backend needs AMQP_URL");
+	settings_split_origins();
 	/* Only a value given is held to the frame size (as before the table). */
 	if (config_str("CHAT_CONTENT_MAX", NULL) != NULL &&
 	    settings.content_max > settings.frame_max)

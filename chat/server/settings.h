@@ -14,6 +14,10 @@
 struct settings {
 	unsigned	 port;
 	unsigned	 admin_port;
+	unsigned	 ws_port;		/* WebSocket listener; 0: off */
+	const char	*ws_origins_list;	/* CHAT_WS_ORIGINS as given */
+	char		**ws_origins;		/* split at commas */
+	size_t		 ws_norigins;
 	const char	*amqp_url;		/* NULL: standalone */
 	struct rpc_queue_config rpc_queue;	/* the back end's queue */
 	const char	*store;			/* CHAT_STORE */
