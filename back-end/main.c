@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "rpc.h"
 #include "rpc_server.h"
 #include "signals.h"
 #include "xmalloc.h"
@@ -26,14 +27,17 @@
 static const char usage[] =
 "usage: back-end [--help | --version | --healthcheck]\n"
 "\n"
-"Consumes account requests from the RabbitMQ queue 'requests' and answers\n"
-"them from PostgreSQL.  Settings (environment):\n"
+"Consumes account requests from the RabbitMQ queue 'requests' and chat\n"
+"servers' requests from 'chat-request', and answers them from PostgreSQL.\n"
+"Settings (environment):\n"
 "  AMQP_URL           RabbitMQ URI (required)\n"
 "  DATABASE_URL       libpq URI of the read-write database (required)\n"
 "  DATABASE_READ_URL  read replicas (default: DATABASE_URL)\n"
 "  BACKEND_WORKERS    connections consuming in parallel (default 2)\n"
 "  BACKEND_PREFETCH   unacknowledged requests per worker (default 16)\n"
 "  ADMIN_PORT         /healthz /readyz /metrics port (default 8081)\n"
+"  AMQP_FRONT_USER    RabbitMQ user of the front end (default parley-front)\n"
+"  AMQP_CHAT_USER     RabbitMQ user of chat servers (default parley-chat)\n"
 "  AMQP_HEARTBEAT     seconds (default 10)   LOG_LEVEL  debug|info|warn\n";
 
 struct worker {
@@ -47,11 +51,12 @@ struct backend {
 };
 
 static json_t *
-backend_handle(const char *action, json_t *data, void *arg)
+backend_handle(const char *action, json_t *data, const struct rpc_origin *o,
+    void *arg)
 {
 	struct worker *w = arg;
 
-	return action_dispatch(w->db, action, data);
+	return action_dispatch(w->db, action, data, o);
 }
 
 static void
@@ -90,6 +95,11 @@ static void
 backend_start(struct backend *be)
 {
 	const struct rpc_server_handlers h = { backend_handle, backend_tick };
+	/* Account actions on the first queue, chat actions on the second. */
+	static const struct rpc_server_queue queues[] = {
+		{ RPC_QUEUE, NULL },
+		{ RPC_CHAT_QUEUE, RPC_CHAT_EXCHANGE },
+	};
 	const char	*amqp_url = require("AMQP_URL");
 	const char	*rw_url = require("DATABASE_URL");
 	const char	*read_url = config_str("DATABASE_READ_URL", rw_url);
@@ -98,13 +108,16 @@ backend_start(struct backend *be)
 
 	be->nworkers = config_long_or_die("BACKEND_WORKERS", 2, 1, MAX_WORKERS);
 	prefetch = config_long_or_die("BACKEND_PREFETCH", 16, 1, 1000);
+	action_set_callers(config_str("AMQP_FRONT_USER", "parley-front"),
+	    config_str("AMQP_CHAT_USER", "parley-chat"));
 	for (i = 0; i < be->nworkers; i++) {
 		struct worker *w = &be->workers[i];
 
 		snprintf(name, sizeof(name), "worker%ld", i);
 		w->db = db_open(name, rw_url, read_url);
 		w->rpc = rpc_server_start(name, amqp_url, (unsigned)prefetch,
-		    &h, w, err, sizeof(err));
+		    queues, sizeof(queues) / sizeof(queues[0]), &h, w, err,
+		    sizeof(err));
 		if (w->rpc == NULL)
 			fatalx("config invalid: %s", err);
 	}

@@ -14,6 +14,14 @@
 #define RPC_MAX_BODY		65536	/* larger requests are refused */
 
 /*
+ * Chat servers' RPCs (SPEC §3.5): published to an exchange only their
+ * RabbitMQ user may write, which routes to a queue of their own, so the
+ * back end can tell them from the front end's (docs/threat-model.md).
+ */
+#define RPC_CHAT_EXCHANGE	"parley.chat-rpc"
+#define RPC_CHAT_QUEUE		"chat-request"
+
+/*
  * How both ends declare the requests queue: durable, and of the type in
  * RPC_QUEUE_TYPE ("classic", the original example's, or "quorum", which
  * survives the loss of a RabbitMQ node).  All clients of one broker must

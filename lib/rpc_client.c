@@ -27,6 +27,8 @@ struct rpc_pending {
 struct rpc_client {
 	struct mq		*mq;
 	char			 instance[24];	/* correlation id prefix */
+	char			*exchange;	/* "" is the default exchange */
+	char			*routing_key;
 	struct mq_queue_options	 queue;
 	pthread_mutex_t		 lock;		/* guards the fields below */
 	uint64_t		 next_seq;
@@ -115,8 +117,13 @@ rpc_client_on_connect(struct mq *mq, void *arg)
 {
 	struct rpc_client *c = arg;
 
-	/* Declared here too so requests wait for a back end that is starting. */
-	if (mq_declare_queue(mq, RPC_QUEUE, &c->queue, NULL, 0) == -1)
+	/* Declared here too so requests wait for a back end that is starting;
+	 * another exchange's queue is the back end's to declare. */
+	if (c->exchange[0] != '\0') {
+		if (mq_exchange_exists(mq, c->exchange) == -1)
+			return -1;
+	} else if (mq_declare_queue(mq, c->routing_key, &c->queue, NULL,
+	    0) == -1)
 		return -1;
 	return mq_consume(mq, RPC_REPLY_TO, 1, 0);
 }
@@ -188,6 +195,13 @@ struct rpc_client *
 rpc_client_start(const char *name, const char *amqp_url, char *err,
     size_t errlen)
 {
+	return rpc_client_start_to(name, amqp_url, "", RPC_QUEUE, err, errlen);
+}
+
+struct rpc_client *
+rpc_client_start_to(const char *name, const char *amqp_url,
+    const char *exchange, const char *routing_key, char *err, size_t errlen)
+{
 	static const struct mq_handlers handlers = {
 		.on_connect = rpc_client_on_connect,
 		.on_message = rpc_client_on_message,
@@ -198,11 +212,15 @@ rpc_client_start(const char *name, const char *amqp_url, char *err,
 
 	snprintf(c->instance, sizeof(c->instance), "%08x%08x",
 	    arc4random(), arc4random());
+	c->exchange = xstrdup(exchange);
+	c->routing_key = xstrdup(routing_key);
 	pthread_mutex_init(&c->lock, NULL);
 	rpc_queue_options(&c->queue);
 	c->mq = mq_start(name, amqp_url, &handlers, c, err, errlen);
 	if (c->mq == NULL) {
 		pthread_mutex_destroy(&c->lock);
+		free(c->exchange);
+		free(c->routing_key);
 		free(c);
 		return NULL;
 	}
@@ -232,8 +250,8 @@ rpc_call(struct rpc_client *c, const char *action, json_t *data,
 
 	body = rpc_request_encode(action, data);
 	memset(&pub, 0, sizeof(pub));
-	pub.exchange = "";
-	pub.routing_key = RPC_QUEUE;
+	pub.exchange = c->exchange;
+	pub.routing_key = c->routing_key;
 	pub.body = body;
 	pub.body_len = strlen(body);
 	pub.reply_to = RPC_REPLY_TO;
@@ -301,5 +319,7 @@ rpc_client_stop(struct rpc_client *c)
 		return;
 	mq_stop(c->mq);	/* its on_down fails whatever is still pending */
 	pthread_mutex_destroy(&c->lock);
+	free(c->exchange);
+	free(c->routing_key);
 	free(c);
 }

@@ -450,8 +450,8 @@ store_start(struct event_base *base, const char *replica_id, char *err,
 		store_rings = strmap_new();
 		return 0;
 	}
-	if ((store_rpc = rpc_client_start("chat-store", settings.amqp_url, err,
-	    errlen)) == NULL)
+	if ((store_rpc = rpc_client_start_to("chat-store", settings.amqp_url,
+	    RPC_CHAT_EXCHANGE, RPC_CHAT_QUEUE, err, errlen)) == NULL)
 		return -1;
 	store_backlog = json_array();
 	store_flush_ev = evtimer_new(base, store_flush_cb, NULL);

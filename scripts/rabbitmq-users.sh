@@ -1,0 +1,50 @@
+#!/bin/sh
+# scripts/rabbitmq-users.sh — Parley's RabbitMQ users, one per daemon type, each with the
+# least permissions it needs (SPEC §3.5; docs/threat-model.md explains every regex).
+# Idempotent: creates missing users, (re)sets passwords and permissions of existing ones.
+#
+# Environment:
+#   PARLEY_MQ_FRONT_PASS, PARLEY_MQ_BACK_PASS, PARLEY_MQ_CHAT_PASS   required
+#   PARLEY_MQ_VHOST     virtual host (default /)
+#   RABBITMQCTL         the rabbitmqctl command, split on spaces (default rabbitmqctl)
+# Used by docker-compose.yml (scripts/rabbitmq-entrypoint.sh runs it once the node is up)
+# and by the test harness (tests/harness/parley_harness.py). Kubernetes loads the same
+# users from k8s/30-rabbitmq.yaml's definitions (tests/k8s checks they agree).
+# Passwords travel on standard input, never on a command line.
+set -eu
+ctl=${RABBITMQCTL:-rabbitmqctl}
+vhost=${PARLEY_MQ_VHOST:-/}
+
+# The RPC queue: "request" (SPEC §3.2), and "requests", its name before the rename.
+rpc='(request|requests)'
+
+user() { # name password configure write read
+	if ! printf '%s' "$2" | $ctl -q add_user "$1" >/dev/null 2>&1; then
+		printf '%s' "$2" | $ctl -q change_password "$1" >/dev/null
+	fi
+	$ctl -q set_permissions -p "$vhost" "$1" "$3" "$4" "$5" >/dev/null
+}
+
+# Front end (and the book's front end): declares the RPC queue and its exclusive,
+# server-named reply queues, publishes to the default exchange, reads only its reply
+# queues (direct reply-to needs no permission). Cannot read the RPC queue.
+user parley-front "$PARLEY_MQ_FRONT_PASS" \
+	"^($rpc|amq\\.gen-.*)\$" \
+	'^amq\.default$' \
+	'^amq\.gen-.*$'
+
+# Back end: declares and consumes the RPC queue and the chat servers' queue, binds the
+# latter to parley.chat-rpc, answers through the default exchange, publishes account
+# events on parley.events.
+user parley-back "$PARLEY_MQ_BACK_PASS" \
+	"^($rpc|chat-request|parley\\.chat-rpc|parley\\.events)\$" \
+	'^(amq\.default|chat-request|parley\.events)$' \
+	"^($rpc|chat-request|parley\\.chat-rpc)\$"
+
+# Chat servers: their bus (exchange parley.chat, queues parley.chat.<replica>), RPCs only
+# through parley.chat-rpc (never the default exchange, so never the RPC queue), account
+# events read from parley.events into their own queues.
+user parley-chat "$PARLEY_MQ_CHAT_PASS" \
+	'^parley\.chat(\..*)?$' \
+	'^(parley\.chat-rpc|parley\.chat(\..*)?)$' \
+	'^(parley\.chat(\..*)?|parley\.events)$'
