@@ -90,7 +90,7 @@ class BrokerTrust(unittest.TestCase):
         ch.confirm_delivery()
         body = json.dumps({"action": "GETHASH", "data": {"email": self.victim}}).encode()
         with self.assertRaises(pika.exceptions.ChannelClosedByBroker) as cm:
-            ch.basic_publish("", "requests", body,
+            ch.basic_publish("", h.RPC_QUEUE, body,
                              pika.BasicProperties(reply_to="amq.rabbitmq.reply-to"))
         self.assertEqual(cm.exception.reply_code, 403)
         self.assertIn("amq.default", cm.exception.reply_text)
@@ -109,7 +109,7 @@ class BrokerTrust(unittest.TestCase):
 
     def test_only_the_back_end_reads_the_rpc_queues(self):
         for role in ("chat", "front"):
-            for queue in ("requests", "chat-request"):
+            for queue in (h.RPC_QUEUE, "chat-request"):
                 with self.subTest(role=role, queue=queue):
                     self.broker_refuses(role, lambda ch: ch.basic_consume(
                         queue, lambda *a: None))
@@ -122,12 +122,12 @@ class BrokerTrust(unittest.TestCase):
         ch.connection.close()
 
     def test_chat_credentials_cannot_declare_or_rebind_the_rpc_queue(self):
-        self.broker_refuses("chat", lambda ch: ch.queue_declare("requests", durable=True))
-        self.broker_refuses("chat", lambda ch: ch.queue_bind("requests", "parley.chat-rpc",
-                                                             "requests"))
+        self.broker_refuses("chat", h.declare_rpc_queue)
+        self.broker_refuses("chat", lambda ch: ch.queue_bind(h.RPC_QUEUE, "parley.chat-rpc",
+                                                             h.RPC_QUEUE))
         self.broker_refuses("chat", lambda ch: ch.queue_declare(
             "parley.chat.dlx", arguments={"x-dead-letter-exchange": "",
-                                          "x-dead-letter-routing-key": "requests"}))
+                                          "x-dead-letter-routing-key": h.RPC_QUEUE}))
 
     def test_front_credentials_get_no_chat_action(self):
         calls = [("CHAT_CLAIM", {"owner": hexid(32), "token": "t", "name": "trustee",
@@ -164,7 +164,8 @@ class BrokerTrust(unittest.TestCase):
         ch = conn.channel()
         ch.confirm_delivery()
         with self.assertRaises(pika.exceptions.ChannelClosedByBroker) as cm:
-            ch.basic_publish("", "requests", b"{}", pika.BasicProperties(user_id="parley-back"))
+            ch.basic_publish("", h.RPC_QUEUE, b"{}",
+                             pika.BasicProperties(user_id="parley-back"))
         self.assertEqual(cm.exception.reply_code, 406)
         conn.close()
 
@@ -175,7 +176,7 @@ class BrokerTrust(unittest.TestCase):
         ch = conn.channel()
         h.declare_rpc_queue(ch)
         reply_q = ch.queue_declare("", exclusive=True).method.queue
-        ch.basic_publish("", "requests",
+        ch.basic_publish("", h.RPC_QUEUE,
                          json.dumps({"action": "GETHASH", "data": {"email": self.victim}}),
                          pika.BasicProperties(reply_to=reply_q))
         body = h.wait_for(lambda: ch.basic_get(reply_q, auto_ack=True)[2], 20, "reply",

@@ -404,16 +404,18 @@ def backend(services, replicas=1, env=None, test=None):
     return daemons
 
 
+RPC_QUEUE = "requests"  # lib/rpc.h
+
+
 def declare_rpc_queue(ch):
     """Declare the RPC queue on a pika channel exactly as the daemons do."""
-    ch.queue_declare("requests", durable=True)
+    ch.queue_declare(RPC_QUEUE, durable=True)
 
 
 class RpcClient:
     """A Python RPC caller speaking SPEC §3.2 (pika, direct reply-to).
 
-    role "front" (account actions; the queue "requests" through the default
-    exchange) or "chat" (chat actions; exchange parley.chat-rpc), connecting as that
+    role "front" (account actions; the RPC queue through the default exchange) or "chat" (chat actions; exchange parley.chat-rpc), connecting as that
     role's user when amqp_url is a harness broker's admin URL."""
 
     def __init__(self, amqp_url, role="front"):
@@ -425,7 +427,7 @@ class RpcClient:
         if role == "chat":
             self.exchange, self.key = "parley.chat-rpc", "chat-request"
         else:
-            self.exchange, self.key = "", "requests"
+            self.exchange, self.key = "", RPC_QUEUE
             declare_rpc_queue(self.ch)
         self.replies = {}
         self.ch.basic_consume("amq.rabbitmq.reply-to", self._on_reply, auto_ack=True)
