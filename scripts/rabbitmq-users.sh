@@ -3,6 +3,9 @@
 # least permissions it needs (SPEC §3.5; docs/threat-model.md explains every regex).
 # Idempotent: creates missing users, (re)sets passwords and permissions of existing ones.
 #
+# `rabbitmq-users.sh --print` only prints "user<TAB>configure<TAB>write<TAB>read" lines
+# (the tests compare the broker's and Kubernetes' permissions with them).
+#
 # Environment:
 #   PARLEY_MQ_FRONT_PASS, PARLEY_MQ_BACK_PASS, PARLEY_MQ_CHAT_PASS   required
 #   PARLEY_MQ_VHOST     virtual host (default /)
@@ -18,7 +21,18 @@ vhost=${PARLEY_MQ_VHOST:-/}
 # The RPC queue: "request" (SPEC §3.2), and "requests", its name before the rename.
 rpc='(request|requests)'
 
+print=
+[ "${1:-}" = --print ] && print=1
+
 user() { # name password configure write read
+	if [ -n "$print" ]; then
+		printf '%s\t%s\t%s\t%s\n' "$1" "$3" "$4" "$5"
+		return
+	fi
+	if [ -z "$2" ]; then
+		echo "rabbitmq-users.sh: no password for $1 (PARLEY_MQ_*_PASS)" >&2
+		exit 1
+	fi
 	if ! printf '%s' "$2" | $ctl -q add_user "$1" >/dev/null 2>&1; then
 		printf '%s' "$2" | $ctl -q change_password "$1" >/dev/null
 	fi
@@ -28,7 +42,7 @@ user() { # name password configure write read
 # Front end (and the book's front end): declares the RPC queue and its exclusive,
 # server-named reply queues, publishes to the default exchange, reads only its reply
 # queues (direct reply-to needs no permission). Cannot read the RPC queue.
-user parley-front "$PARLEY_MQ_FRONT_PASS" \
+user parley-front "${PARLEY_MQ_FRONT_PASS:-${print:+-}}" \
 	"^($rpc|amq\\.gen-.*)\$" \
 	'^amq\.default$' \
 	'^amq\.gen-.*$'
@@ -36,7 +50,7 @@ user parley-front "$PARLEY_MQ_FRONT_PASS" \
 # Back end: declares and consumes the RPC queue and the chat servers' queue, binds the
 # latter to parley.chat-rpc, answers through the default exchange, publishes account
 # events on parley.events.
-user parley-back "$PARLEY_MQ_BACK_PASS" \
+user parley-back "${PARLEY_MQ_BACK_PASS:-${print:+-}}" \
 	"^($rpc|chat-request|parley\\.chat-rpc|parley\\.events)\$" \
 	'^(amq\.default|chat-request|parley\.events)$' \
 	"^($rpc|chat-request|parley\\.chat-rpc)\$"
@@ -44,7 +58,7 @@ user parley-back "$PARLEY_MQ_BACK_PASS" \
 # Chat servers: their bus (exchange parley.chat, queues parley.chat.<replica>), RPCs only
 # through parley.chat-rpc (never the default exchange, so never the RPC queue), account
 # events read from parley.events into their own queues.
-user parley-chat "$PARLEY_MQ_CHAT_PASS" \
+user parley-chat "${PARLEY_MQ_CHAT_PASS:-${print:+-}}" \
 	'^parley\.chat(\..*)?$' \
 	'^(parley\.chat-rpc|parley\.chat(\..*)?)$' \
 	'^(parley\.chat(\..*)?|parley\.events)$'
