@@ -10,10 +10,11 @@
 #   PARLEY_MQ_FRONT_PASS, PARLEY_MQ_BACK_PASS, PARLEY_MQ_CHAT_PASS   required
 #   PARLEY_MQ_VHOST     virtual host (default /)
 #   RABBITMQCTL         the rabbitmqctl command, split on spaces (default rabbitmqctl)
-# Used by docker-compose.yml (scripts/rabbitmq-entrypoint.sh runs it once the node is up)
+# Used by docker-compose.yml (messaging's health check runs it once the node is up)
 # and by the test harness (tests/harness/parley_harness.py). Kubernetes loads the same
 # users from k8s/30-rabbitmq.yaml's definitions (tests/k8s checks they agree).
-# Passwords travel on standard input, never on a command line.
+# Passwords are command-line arguments of rabbitmqctl, visible only inside the RabbitMQ
+# container (or to the harness's own user) for the second the call lasts.
 set -eu
 ctl=${RABBITMQCTL:-rabbitmqctl}
 vhost=${PARLEY_MQ_VHOST:-/}
@@ -33,8 +34,10 @@ user() { # name password configure write read
 		echo "rabbitmq-users.sh: no password for $1 (PARLEY_MQ_*_PASS)" >&2
 		exit 1
 	fi
-	if ! printf '%s' "$2" | $ctl -q add_user "$1" >/dev/null 2>&1; then
-		printf '%s' "$2" | $ctl -q change_password "$1" >/dev/null
+	# The password as an argument: Debian's rabbitmqctl wrapper (su) does not pass
+	# standard input on, and rabbitmqctl then waits for it forever.
+	if ! $ctl -q add_user "$1" "$2" >/dev/null 2>&1; then
+		$ctl -q change_password "$1" "$2" >/dev/null
 	fi
 	$ctl -q set_permissions -p "$vhost" "$1" "$3" "$4" "$5" >/dev/null
 }
