@@ -8,6 +8,18 @@
 #include "jsonx.h"
 #include "log.h"
 #include "metrics.h"
+#include "rpc.h"
+#include "rpc_server.h"
+
+/*
+ * Who may call an action follows its name: CHAT_* only the chat servers,
+ * every other action (accounts, sessions, passwords) only the front end.
+ */
+enum action_caller {
+	CALLER_NONE,		/* neither: refuse everything */
+	CALLER_FRONT,		/* front end (and the book's front end) */
+	CALLER_CHAT,		/* chat servers */
+};
 
 static const struct {
 	const char	*name;
@@ -44,6 +56,64 @@ static struct {
 	struct histogram	*duration;
 } action_metrics[ACTION_N + 1];
 static pthread_once_t action_metrics_once = PTHREAD_ONCE_INIT;
+
+static const char	*action_front_user = "parley-front";
+static const char	*action_chat_user = "parley-chat";
+
+void
+action_set_callers(const char *front_user, const char *chat_user)
+{
+	action_front_user = front_user;
+	action_chat_user = chat_user;
+}
+
+static int
+action_user_is(const struct rpc_origin *o, const char *user)
+{
+	/* The book's clients send no user_id; when present RabbitMQ checked it. */
+	return o->user_id == NULL || strcmp(o->user_id, user) == 0;
+}
+
+/*
+ * The broker's permissions are what make this sound: only chat servers
+ * may write RPC_CHAT_EXCHANGE, and chat servers may not write the default
+ * exchange, the only way into the front end's queue.  Anything that
+ * reached the chat queue another way (default exchange, dead-lettering)
+ * carries another exchange name and is refused.
+ */
+static enum action_caller
+action_caller(const struct rpc_origin *o)
+{
+	if (o->queue == NULL || o->exchange == NULL)
+		return CALLER_NONE;
+	if (strcmp(o->queue, RPC_CHAT_QUEUE) == 0)
+		return strcmp(o->exchange, RPC_CHAT_EXCHANGE) == 0 &&
+		    action_user_is(o, action_chat_user) ?
+		    CALLER_CHAT : CALLER_NONE;
+	/* The other queue the back end consumes: the front end's. */
+	return o->exchange[0] == '\0' && action_user_is(o, action_front_user) ?
+	    CALLER_FRONT : CALLER_NONE;
+}
+
+static enum action_caller
+action_owner(const char *action)
+{
+	return strncmp(action, "CHAT_", 5) == 0 ? CALLER_CHAT : CALLER_FRONT;
+}
+
+static json_t *
+action_refuse(const char *action, const struct rpc_origin *o)
+{
+	char labels[128];
+
+	log_info("rpc refused action=%s queue=%.64s exchange=%.64s "
+	    "user_id=%.64s", action, o->queue ? o->queue : "-",
+	    o->exchange ? o->exchange : "-", o->user_id ? o->user_id : "-");
+	snprintf(labels, sizeof(labels), "action=\"%s\"", action);
+	counter_add(metrics_counter("parley_rpc_refused_total", labels,
+	    "RPC requests refused: caller not authorised for the action"), 1);
+	return jsonx_failure("not authorised");
+}
 
 /* Labels use the table's names only, so clients cannot grow the series. */
 static void
@@ -84,7 +154,8 @@ action_count(size_t i, json_t *reply, uint64_t start_us)
 }
 
 json_t *
-action_dispatch(struct db *db, const char *action, json_t *data)
+action_dispatch(struct db *db, const char *action, json_t *data,
+    const struct rpc_origin *origin)
 {
 	uint64_t	 start = clock_now_us();
 	json_t		*reply;
@@ -94,7 +165,11 @@ action_dispatch(struct db *db, const char *action, json_t *data)
 	pthread_once(&action_metrics_once, action_metrics_init);
 	for (i = 0; i < ACTION_N; i++)
 		if (strcmp(action_table[i].name, action) == 0) {
-			reply = action_table[i].handler(db, data);
+			if (action_caller(origin) != action_owner(action))
+				reply = action_refuse(action_table[i].name,
+				    origin);
+			else
+				reply = action_table[i].handler(db, data);
 			action_count(i, reply, start);
 			return reply;
 		}

@@ -9,11 +9,23 @@
 #include <jansson.h>
 
 struct db;
+struct rpc_origin;
 
 typedef json_t	*(*action_fn)(struct db *, json_t *data);
 
-/* Look up action in the table and run it; unknown actions get a failure. */
-json_t	*action_dispatch(struct db *, const char *action, json_t *data);
+/*
+ * The RabbitMQ users whose validated user_id is accepted on the front
+ * end's queue and on the chat servers' (call once, before any dispatch).
+ */
+void	 action_set_callers(const char *front_user, const char *chat_user);
+/*
+ * Look up action in the table and run it when origin may call it
+ * (docs/threat-model.md): account, session and password actions only
+ * from the front end's queue, chat actions only from the chat servers'.
+ * Unknown actions and refused callers get a failure.
+ */
+json_t	*action_dispatch(struct db *, const char *action, json_t *data,
+	    const struct rpc_origin *origin);
 
 /* action_user.c */
 json_t	*action_register(struct db *, json_t *data);

@@ -34,8 +34,9 @@ static const char usage[] =
 "usage: back-end [--help | --version | --healthcheck]\n"
 "       back-end --recovery-link EMAIL\n"
 "\n"
-"Consumes account requests from a RabbitMQ queue (RPC_QUEUE) and answers\n"
-"them from PostgreSQL (docs/backend.md has the details).\n"
+"Consumes account requests from a RabbitMQ queue (RPC_QUEUE) and chat\n"
+"servers' requests from 'chat-request', and answers them from PostgreSQL\n"
+"(docs/backend.md has the details).\n"
 "\n"
 "--recovery-link EMAIL prints a one-time link (valid 1 hour) that lets its\n"
 "holder set a new password for the account; it needs only DATABASE_URL,\n"
@@ -49,6 +50,8 @@ struct be_settings {
 	long		 workers;
 	long		 prefetch;
 	unsigned	 admin_port;
+	const char	*front_user;
+	const char	*chat_user;
 	const char	*public_url;
 	struct history_limits history;
 	unsigned	 amqp_heartbeat;
@@ -72,6 +75,12 @@ static const struct config_setting be_table[] = {
 	    "unacknowledged requests per worker" },
 	{ "ADMIN_PORT", CONFIG_UINT(BE(admin_port)), 8081, 1, 65535, NULL, 0,
 	    "/healthz, /readyz, /metrics" },
+	{ "AMQP_FRONT_USER", CONFIG_STR(BE(front_user)), 0, 0, 0,
+	    "parley-front", 0, "RabbitMQ user of the front end (and the "
+	    "textbook's): the only one answered on RPC_QUEUE" },
+	{ "AMQP_CHAT_USER", CONFIG_STR(BE(chat_user)), 0, 0, 0, "parley-chat",
+	    0, "RabbitMQ user of chat servers: the only one answered on "
+	    "chat-request" },
 	{ "PUBLIC_URL", CONFIG_STR(BE(public_url)), 0, 0, 0,
 	    "http://localhost:8080", 0,
 	    "the web site's address, at the start of recovery links" },
@@ -97,11 +106,12 @@ struct backend {
 };
 
 static json_t *
-backend_handle(const char *action, json_t *data, void *arg)
+backend_handle(const char *action, json_t *data, const struct rpc_origin *o,
+    void *arg)
 {
 	struct worker *w = arg;
 
-	return action_dispatch(w->db, action, data);
+	return action_dispatch(w->db, action, data, o);
 }
 
 static void
@@ -131,6 +141,11 @@ static void
 backend_start(struct backend *be, const struct be_settings *set)
 {
 	const struct rpc_server_handlers h = { backend_handle, backend_tick };
+	/* Account actions on the RPC queue, chat actions on the chat queue. */
+	const struct rpc_server_queue queues[] = {
+		{ set->rpc_queue.name, NULL },
+		{ RPC_CHAT_QUEUE, RPC_CHAT_EXCHANGE },
+	};
 	const char	*read_url = set->read_url != NULL ? set->read_url :
 	    set->rw_url;
 	long		 i;
@@ -138,14 +153,15 @@ backend_start(struct backend *be, const struct be_settings *set)
 
 	be->nworkers = set->workers;
 	history_limits_init(&set->history);
+	action_set_callers(set->front_user, set->chat_user);
 	for (i = 0; i < be->nworkers; i++) {
 		struct worker *w = &be->workers[i];
 
 		snprintf(name, sizeof(name), "worker%ld", i);
 		w->db = db_open(name, set->rw_url, read_url);
 		w->rpc = rpc_server_start(name, set->amqp_url, &set->rpc_queue,
-		    (unsigned)set->prefetch,
-		    &h, w, err, sizeof(err));
+		    (unsigned)set->prefetch, queues,
+		    sizeof(queues) / sizeof(queues[0]), &h, w, err, sizeof(err));
 		if (w->rpc == NULL)
 			fatalx("config invalid: %s", err);
 	}

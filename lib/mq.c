@@ -448,8 +448,10 @@ mq_publish_now(struct mq *mq, const struct mq_publish *pub)
 	}
 	memset(&props, 0, sizeof(props));
 	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
-	    AMQP_BASIC_DELIVERY_MODE_FLAG;
+	    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_USER_ID_FLAG;
 	props.content_type = amqp_cstring_bytes("application/json");
+	/* RabbitMQ refuses any other value, so receivers can trust it. */
+	props.user_id = amqp_cstring_bytes(mq->info.user);
 	props.delivery_mode = pub->persistent ? 2 : 1;
 	if (pub->reply_to != NULL) {
 		props._flags |= AMQP_BASIC_REPLY_TO_FLAG;
@@ -486,6 +488,16 @@ mq_declare_exchange(struct mq *mq, const char *name, const char *type,
 	amqp_exchange_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name),
 	    amqp_cstring_bytes(type), 0, durable, 0, 0, amqp_empty_table);
 	return mq_check(mq, "exchange.declare");
+}
+
+int
+mq_exchange_exists(struct mq *mq, const char *name)
+{
+	if (!mq_usable(mq))
+		return -1;
+	amqp_exchange_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name),
+	    amqp_cstring_bytes("direct"), 1, 0, 0, 0, amqp_empty_table);
+	return mq_check(mq, "exchange.declare passive");
 }
 
 int
@@ -560,7 +572,7 @@ mq_consume(struct mq *mq, const char *queue, int no_ack, unsigned prefetch)
 			return -1;
 	}
 	amqp_basic_consume(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue),
-	    amqp_empty_bytes, 0, no_ack, 0, amqp_empty_table);
+	    amqp_cstring_bytes(queue), 0, no_ack, 0, amqp_empty_table);
 	return mq_check(mq, "basic.consume");
 }
 
@@ -599,6 +611,7 @@ mq_deliver(struct mq *mq, amqp_envelope_t *env)
 	struct mq_message	 msg;
 	char			 exchange[256], key[256], reply_to[256];
 	char			 correlation_id[256], message_id[256];
+	char			 user_id[256], consumer_tag[256];
 
 	msg.body = env->message.body.bytes;
 	msg.body_len = env->message.body.len;
@@ -610,6 +623,10 @@ mq_deliver(struct mq *mq, amqp_envelope_t *env)
 	    sizeof(correlation_id), p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG);
 	msg.message_id = mq_cstr(p->message_id, message_id, sizeof(message_id),
 	    p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG);
+	msg.user_id = mq_cstr(p->user_id, user_id, sizeof(user_id),
+	    p->_flags & AMQP_BASIC_USER_ID_FLAG);
+	msg.consumer_tag = mq_cstr(env->consumer_tag, consumer_tag,
+	    sizeof(consumer_tag), 1);
 	msg.delivery_tag = env->delivery_tag;
 	msg.redelivered = env->redelivered;
 	if (mq->h.on_message != NULL)

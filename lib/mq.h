@@ -26,6 +26,8 @@ struct mq_message {
 	const char	*reply_to;		/* NULL when absent */
 	const char	*correlation_id;	/* NULL when absent */
 	const char	*message_id;		/* NULL when absent */
+	const char	*user_id;		/* checked by RabbitMQ; NULL: absent */
+	const char	*consumer_tag;		/* the queue's name (mq_consume) */
 	uint64_t	 delivery_tag;
 	int		 redelivered;
 };
@@ -91,6 +93,8 @@ void		 mq_run(struct mq *, void (*fn)(struct mq *, void *), void *arg);
 int	mq_publish_now(struct mq *, const struct mq_publish *);
 int	mq_declare_exchange(struct mq *, const char *name, const char *type,
 	    int durable);
+/* Passive declare (needs no permission): -1, and a reconnect, if absent. */
+int	mq_exchange_exists(struct mq *, const char *name);
 /* name "" asks the broker for a name, copied to out when out != NULL. */
 int	mq_declare_queue(struct mq *, const char *name,
 	    const struct mq_queue_options *, char *out, size_t outlen);
@@ -98,6 +102,7 @@ int	mq_bind(struct mq *, const char *queue, const char *exchange,
 	    const char *key);
 int	mq_unbind(struct mq *, const char *queue, const char *exchange,
 	    const char *key);
+/* The consumer tag is the queue's name, so deliveries tell their queue. */
 int	mq_consume(struct mq *, const char *queue, int no_ack,
 	    unsigned prefetch);
 int	mq_ack(struct mq *, uint64_t delivery_tag);

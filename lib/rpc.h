@@ -16,6 +16,14 @@
 #define RPC_MAX_BODY		65536	/* larger requests are refused */
 
 /*
+ * Chat servers' RPCs: published to an exchange only their RabbitMQ user may
+ * write, which routes to a queue of their own, so the back end can tell them
+ * from the front end's (docs/threat-model.md).  Declared like the RPC queue.
+ */
+#define RPC_CHAT_EXCHANGE	"parley.chat-rpc"
+#define RPC_CHAT_QUEUE		"chat-request"
+
+/*
  * The RPC queue, as every daemon of one broker must declare it (each reads
  * RPC_QUEUE and RPC_QUEUE_TYPE in its own configuration code).  type
  * "classic" is the textbook's queue_declare(queue='request'): classic,

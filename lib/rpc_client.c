@@ -27,8 +27,9 @@ struct rpc_pending {
 struct rpc_client {
 	struct mq		*mq;
 	char			 instance[24];	/* correlation id prefix */
-	struct mq_queue_options	 queue;
-	char			*queue_name;
+	char			*exchange;	/* "" is the default exchange */
+	char			*routing_key;
+	struct mq_queue_options	 queue;		/* declared when exchange is "" */
 	pthread_mutex_t		 lock;		/* guards the fields below */
 	uint64_t		 next_seq;
 	struct rpc_pending	*buckets[RPC_BUCKETS];
@@ -123,8 +124,13 @@ rpc_client_on_connect(struct mq *mq, void *arg)
 {
 	struct rpc_client *c = arg;
 
-	/* Declared here too so requests wait for a back end that is starting. */
-	if (mq_declare_queue(mq, c->queue_name, &c->queue, NULL, 0) == -1)
+	/* Declared here too so requests wait for a back end that is starting;
+	 * another exchange's queue is the back end's to declare. */
+	if (c->exchange[0] != '\0') {
+		if (mq_exchange_exists(mq, c->exchange) == -1)
+			return -1;
+	} else if (mq_declare_queue(mq, c->routing_key, &c->queue, NULL,
+	    0) == -1)
 		return -1;
 	return mq_consume(mq, RPC_REPLY_TO, 1, 0);
 }
@@ -192,9 +198,11 @@ rpc_client_on_down(struct mq *mq, void *arg)
 	rpc_client_fail_all(rpc_client_take_expired(c, 0), RPC_UNAVAILABLE);
 }
 
-struct rpc_client *
-rpc_client_start(const char *name, const char *amqp_url,
-    const struct rpc_queue_config *qc, char *err, size_t errlen)
+/* exchange "" (the default): routing_key is the queue, declared as o says. */
+static struct rpc_client *
+rpc_client_new(const char *name, const char *amqp_url, const char *exchange,
+    const char *routing_key, const struct mq_queue_options *o, char *err,
+    size_t errlen)
 {
 	static const struct mq_handlers handlers = {
 		.on_connect = rpc_client_on_connect,
@@ -202,23 +210,45 @@ rpc_client_start(const char *name, const char *amqp_url,
 		.on_down = rpc_client_on_down,
 		.on_tick = rpc_client_on_tick,
 	};
-	struct rpc_client *c;
+	struct rpc_client *c = xcalloc(1, sizeof(*c));
 
-	if (rpc_queue_config_check(qc, err, errlen) == -1)
-		return NULL;
-	c = xcalloc(1, sizeof(*c));
 	snprintf(c->instance, sizeof(c->instance), "%08x%08x",
 	    arc4random(), arc4random());
+	c->exchange = xstrdup(exchange);
+	c->routing_key = xstrdup(routing_key);
+	if (o != NULL)
+		c->queue = *o;
 	pthread_mutex_init(&c->lock, NULL);
-	c->queue_name = xstrdup(rpc_queue_options(qc, &c->queue));
 	c->mq = mq_start(name, amqp_url, &handlers, c, err, errlen);
 	if (c->mq == NULL) {
 		pthread_mutex_destroy(&c->lock);
-		free(c->queue_name);
+		free(c->exchange);
+		free(c->routing_key);
 		free(c);
 		return NULL;
 	}
 	return c;
+}
+
+struct rpc_client *
+rpc_client_start(const char *name, const char *amqp_url,
+    const struct rpc_queue_config *qc, char *err, size_t errlen)
+{
+	struct mq_queue_options	 o;
+	const char		*queue;
+
+	if (rpc_queue_config_check(qc, err, errlen) == -1)
+		return NULL;
+	queue = rpc_queue_options(qc, &o);
+	return rpc_client_new(name, amqp_url, "", queue, &o, err, errlen);
+}
+
+struct rpc_client *
+rpc_client_start_to(const char *name, const char *amqp_url,
+    const char *exchange, const char *routing_key, char *err, size_t errlen)
+{
+	return rpc_client_new(name, amqp_url, exchange, routing_key, NULL, err,
+	    errlen);
 }
 
 int
@@ -245,8 +275,8 @@ rpc_call(struct rpc_client *c, const char *action, json_t *data,
 
 	body = rpc_request_encode(action, data);
 	memset(&pub, 0, sizeof(pub));
-	pub.exchange = "";
-	pub.routing_key = c->queue_name;
+	pub.exchange = c->exchange;
+	pub.routing_key = c->routing_key;
 	pub.body = body;
 	pub.body_len = strlen(body);
 	pub.reply_to = RPC_REPLY_TO;
@@ -314,6 +344,7 @@ rpc_client_stop(struct rpc_client *c)
 		return;
 	mq_stop(c->mq);	/* its on_down fails whatever is still pending */
 	pthread_mutex_destroy(&c->lock);
-	free(c->queue_name);
+	free(c->exchange);
+	free(c->routing_key);
 	free(c);
 }

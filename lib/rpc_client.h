@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "rpc.h"	/* RPC_QUEUE, RPC_CHAT_EXCHANGE, RPC_CHAT_QUEUE */
+
 enum rpc_status {
 	RPC_OK,			/* reply holds the back end's answer */
 	RPC_TIMEOUT,		/* no answer before the deadline */
@@ -22,9 +24,21 @@ struct rpc_queue_config;
 /* reply is borrowed (NULL unless RPC_OK); runs on the client's mq thread. */
 typedef void	(*rpc_done_fn)(enum rpc_status, json_t *reply, void *arg);
 
-/* Returns NULL with a reason in err for a bad URL or queue config. */
+/*
+ * Requests go to the RPC queue of qc (rpc.h) through the default exchange,
+ * declared as the back end declares it (the front end's way in).  Returns
+ * NULL with a reason in err for a bad URL or queue config.
+ */
 struct rpc_client *rpc_client_start(const char *name, const char *amqp_url,
-		    const struct rpc_queue_config *, char *err, size_t errlen);
+		    const struct rpc_queue_config *qc, char *err, size_t errlen);
+/*
+ * Requests go to exchange with routing_key (both copied): the chat
+ * servers' RPC_CHAT_EXCHANGE, RPC_CHAT_QUEUE.  The client waits (not ready)
+ * until the back end has declared the exchange.
+ */
+struct rpc_client *rpc_client_start_to(const char *name, const char *amqp_url,
+		    const char *exchange, const char *routing_key, char *err,
+		    size_t errlen);
 int		   rpc_client_ready(struct rpc_client *);
 /*
  * Send action with data (borrowed) and call done exactly once from the

@@ -10,8 +10,12 @@
 #include "rpc_server.h"
 #include "xmalloc.h"
 
+#define RPC_SERVER_QUEUES_MAX	4
+
 struct rpc_server {
 	struct mq			*mq;
+	struct rpc_server_queue		 queues[RPC_SERVER_QUEUES_MAX];
+	size_t				 nqueues;
 	struct rpc_server_handlers	 h;
 	void				*arg;
 	unsigned			 prefetch;
@@ -22,26 +26,43 @@ struct rpc_server {
 static int
 rpc_server_on_connect(struct mq *mq, void *arg)
 {
-	struct rpc_server *srv = arg;
+	struct rpc_server		*srv = arg;
+	const struct rpc_server_queue	*q;
+	size_t				 i;
 
-	if (mq_declare_queue(mq, srv->queue_name, &srv->queue, NULL, 0) == -1)
-		return -1;
-	return mq_consume(mq, srv->queue_name, 0, srv->prefetch);
+	for (i = 0; i < srv->nqueues; i++) {
+		q = &srv->queues[i];
+		if (mq_declare_queue(mq, q->queue, &srv->queue, NULL, 0) == -1)
+			return -1;
+		if (q->exchange != NULL &&
+		    (mq_declare_exchange(mq, q->exchange, "direct", 1) == -1 ||
+		    mq_bind(mq, q->queue, q->exchange, q->queue) == -1))
+			return -1;
+	}
+	/* The prefetch is per consumer: each queue gets its own. */
+	for (i = 0; i < srv->nqueues; i++)
+		if (mq_consume(mq, srv->queues[i].queue, 0, srv->prefetch) == -1)
+			return -1;
+	return 0;
 }
 
 static json_t *
 rpc_server_dispatch(struct rpc_server *srv, const struct mq_message *msg)
 {
-	json_t		*root, *data, *reply;
-	const char	*action;
-	char		 err[256];
+	struct rpc_origin	 origin;
+	json_t			*root, *data, *reply;
+	const char		*action;
+	char			 err[256];
 
 	if (rpc_request_parse(msg->body, msg->body_len, &root, &action, &data,
 	    err, sizeof(err)) == -1) {
 		log_info("rpc bad request reason=\"%s\"", err);
 		return jsonx_failure(err);
 	}
-	reply = srv->h.handle(action, data, srv->arg);
+	origin.queue = msg->consumer_tag;
+	origin.exchange = msg->exchange;
+	origin.user_id = msg->user_id;
+	reply = srv->h.handle(action, data, &origin, srv->arg);
 	json_decref(root);
 	return reply;
 }
@@ -92,6 +113,7 @@ rpc_server_on_tick(struct mq *mq, void *arg)
 struct rpc_server *
 rpc_server_start(const char *name, const char *amqp_url,
     const struct rpc_queue_config *qc, unsigned prefetch,
+    const struct rpc_server_queue *queues, size_t nqueues,
     const struct rpc_server_handlers *h, void *arg, char *err, size_t errlen)
 {
 	static const struct mq_handlers handlers = {
@@ -104,11 +126,20 @@ rpc_server_start(const char *name, const char *amqp_url,
 
 	if (rpc_queue_config_check(qc, err, errlen) == -1)
 		return NULL;
+	if (queues != NULL && (nqueues == 0 || nqueues > RPC_SERVER_QUEUES_MAX))
+		fatalx("%s: %zu queues", __func__, nqueues);
 	srv = xcalloc(1, sizeof(*srv));
+	srv->queue_name = xstrdup(rpc_queue_options(qc, &srv->queue));
+	if (queues == NULL) {
+		srv->queues[0].queue = srv->queue_name;
+		srv->nqueues = 1;
+	} else {
+		memcpy(srv->queues, queues, nqueues * sizeof(*queues));
+		srv->nqueues = nqueues;
+	}
 	srv->h = *h;
 	srv->arg = arg;
 	srv->prefetch = prefetch;
-	srv->queue_name = xstrdup(rpc_queue_options(qc, &srv->queue));
 	srv->mq = mq_start(name, amqp_url, &handlers, srv, err, errlen);
 	if (srv->mq == NULL) {
 		free(srv->queue_name);

@@ -15,10 +15,12 @@
 int	main(void);
 
 static json_t *
-echo_handle(const char *action, json_t *data, void *arg)
+echo_handle(const char *action, json_t *data, const struct rpc_origin *o,
+    void *arg)
 {
 	(void)action;
 	(void)data;
+	(void)o;
 	(void)arg;
 	return json_pack("{sbss}", "success", 1, "hash",
 	    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo");
@@ -42,8 +44,8 @@ main(void)
 	queue.type = config_str("RPC_QUEUE_TYPE", "classic");
 	signals_block();
 	for (i = 0; i < workers; i++)
-		if ((srv[i] = rpc_server_start("echo", url, &queue, 16, &h,
-		    NULL, err, sizeof(err))) == NULL)
+		if ((srv[i] = rpc_server_start("echo", url, &queue, 16, NULL,
+		    0, &h, NULL, err, sizeof(err))) == NULL)
 			fatalx("%s", err);
 	signals_wait();
 	for (i = 0; i < workers; i++)

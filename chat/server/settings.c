@@ -15,8 +15,6 @@ static char	*origins_buf;	/* CHAT_WS_ORIGINS, split in place */
 const struct config_setting settings_table[] = {
 	{ "AMQP_URL", CONFIG_STR(S(amqp_url)), 0, 0, 0, NULL, 0,
 	    "RabbitMQ URI; unset: a standalone replica" },
-	CONFIG_ROW_RPC_QUEUE(S(rpc_queue.name)),
-	CONFIG_ROW_RPC_QUEUE_TYPE(S(rpc_queue.type)),
 	{ "CHAT_STORE", CONFIG_STR(S(store)), 0, 0, 0,
 	    "backend with AMQP_URL, else memory", CONFIG_DERIVED,
 	    "backend (names and history in PostgreSQL) or memory" },
@@ -92,12 +90,8 @@ settings_split_origins(void)
 void
 settings_load(unsigned port)
 {
-	char err[128];
-
 	memset(&settings, 0, sizeof(settings));
 	config_load(settings_table, settings_ntable, &settings);
-	if (rpc_queue_config_check(&settings.rpc_queue, err, sizeof(err)) == -1)
-		fatalx("config invalid: %s", err);
 	settings.port = port;
 	if (settings.store == NULL)
 		settings.store = settings.amqp_url ? "backend" : "memory";

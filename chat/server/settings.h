@@ -9,7 +9,6 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "rpc.h"
 
 struct settings {
 	unsigned	 port;
@@ -19,7 +18,6 @@ struct settings {
 	char		**ws_origins;		/* split at commas */
 	size_t		 ws_norigins;
 	const char	*amqp_url;		/* NULL: standalone */
-	struct rpc_queue_config rpc_queue;	/* the back end's queue */
 	const char	*store;			/* CHAT_STORE */
 	int		 store_backend;		/* names and history via back end */
 	unsigned	 max_conn;		/* 0: unlimited */

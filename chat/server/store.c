@@ -543,8 +543,8 @@ backend_start(struct event_base *base, const char *replica_id, char *err,
 	struct timeval beat = { STORE_PROBE_MS / 1000, 0 };
 
 	snprintf(store_owner, sizeof(store_owner), "%s", replica_id);
-	if ((store_rpc = rpc_client_start("chat-store", settings.amqp_url,
-	    &settings.rpc_queue, err, errlen)) == NULL)
+	if ((store_rpc = rpc_client_start_to("chat-store", settings.amqp_url,
+	    RPC_CHAT_EXCHANGE, RPC_CHAT_QUEUE, err, errlen)) == NULL)
 		return -1;
 	store_backlog = json_array();
 	store_flush_ev = evtimer_new(base, backend_flush_cb, NULL);

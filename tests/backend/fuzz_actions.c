@@ -12,12 +12,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "action.h"
 #include "db.h"
 #include "history_limits.h"
 #include "log.h"
 #include "rpc.h"
+#include "rpc_server.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -53,6 +55,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct rpc_origin front = { "request", "", NULL };
+	static const struct rpc_origin chat = { RPC_CHAT_QUEUE,
+	    RPC_CHAT_EXCHANGE, NULL };
 	json_t		*root, *args, *reply;
 	const char	*action;
 	char		 err[256];
@@ -60,7 +65,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > RPC_MAX_BODY || rpc_request_parse(data, size, &root,
 	    &action, &args, err, sizeof(err)) == -1)
 		return 0;
-	reply = action_dispatch(db, action, args);
+	/* The origin each kind of action is answered from, so every handler is
+	 * reached; a refused caller is back-end/action.c's first check. */
+	reply = action_dispatch(db, action, args,
+	    strncmp(action, "CHAT_", 5) == 0 ? &chat : &front);
 	if (!json_is_boolean(json_object_get(reply, "success")))
 		abort();	/* docs/backend.md: every reply has a boolean success */
 	json_decref(reply);

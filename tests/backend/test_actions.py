@@ -17,10 +17,12 @@ class BackendActions(unittest.TestCase):
         cls.services = h.shared_services()
         cls.backend = h.backend(cls.services, replicas=1, test="backend_actions")[0]
         cls.rpc = h.RpcClient(cls.services.amqp_url)
+        cls.chat = h.RpcClient(cls.services.amqp_url, role="chat")
 
     @classmethod
     def tearDownClass(cls):
         cls.rpc.close()
+        cls.chat.close()
         status = cls.backend.stop()
         assert status == 0, f"back-end exited {status} on SIGTERM"
 
@@ -70,10 +72,11 @@ class BackendActions(unittest.TestCase):
         """Fresh chat replicas racing for one name (CHAT_CLAIM): one lease."""
         for attempt in range(20):
             name = f"racer{uuid.uuid4().hex[:8]}"
-            cids = [self.rpc.send("CHAT_CLAIM", {"owner": uuid.uuid4().hex, "token": f"t{i}",
-                                                 "name": name, "ttl_s": 30})
+            cids = [self.chat.send("CHAT_CLAIM", {"owner": uuid.uuid4().hex,
+                                                  "token": f"t{i}", "name": name,
+                                                  "ttl_s": 30})
                     for i in range(6)]
-            replies = self.rpc.wait(cids)
+            replies = self.chat.wait(cids)
             self.assertEqual(sum(r["success"] for r in replies), 1, replies)
 
     def _count(self, e):

@@ -119,13 +119,16 @@ class BackendFaults(unittest.TestCase):
         import pika
         conn = pika.BlockingConnection(pika.URLParameters(self.services.amqp_url))
         conn.channel().queue_delete("request")
+        conn.channel().queue_delete("chat-request")  # RPC_QUEUE_TYPE is for both
         quorum = {"RPC_QUEUE_TYPE": "quorum"}
         be = h.backend(self.services, replicas=1, test=TEST, env=quorum)[0]
-        self.assertIn("request\tquorum",
-                      self.services.rabbitmq.ctl("list_queues", "name", "type"))
+        queues = self.services.rabbitmq.ctl("list_queues", "name", "type")
+        self.assertIn("request\tquorum", queues)
+        self.assertIn("chat-request\tquorum", queues)
         out = subprocess.run([os.path.join(h.BIN, "rpc-call"), "5000", "GETHASH",
                               '{"email":"q@example.com"}'], capture_output=True, text=True,
-                             env=dict(os.environ, AMQP_URL=self.services.amqp_url, **quorum),
+                             env=dict(os.environ, **quorum,
+                                      AMQP_URL=self.services.amqp_url_for("front")),
                              timeout=30).stdout
         self.assertTrue(out.startswith('ok {"success":false'), out)
         classic = h.Daemon("back-end", env={"AMQP_URL": self.services.amqp_url,
@@ -138,6 +141,7 @@ class BackendFaults(unittest.TestCase):
         self.assertEqual(classic.stop(), 0)
         self.assertEqual(be.stop(), 0)
         conn.channel().queue_delete("request")
+        conn.channel().queue_delete("chat-request")
         conn.close()
 
     def test_rabbitmq_crash(self):

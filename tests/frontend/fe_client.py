@@ -40,7 +40,7 @@ def frontend(services, env=None, name="front-end", test=None, wait=True):
     """Start a front-end on a free port; wait for /readyz."""
     def start():
         port = h.free_port()
-        e = {"AMQP_URL": services.amqp_url, "PORT": str(port),
+        e = {"AMQP_URL": services.amqp_url_for("front"), "PORT": str(port),
              "SESSION_SECRET": SECRET, "AMQP_HEARTBEAT": "5",
              "HTTP_MAX_CONN_PER_IP": "0", "RPC_TIMEOUT_MS": "3000"}
         e.update(env or {})

@@ -167,8 +167,24 @@ class Postgres:
                                env=env, check=True, capture_output=True, text=True)
 
 
+# The daemons' RabbitMQ users (scripts/rabbitmq-users.sh, docs/threat-model.md) by role; "admin"
+# is the harness's own administrator `parley`, which no daemon should use.
+AMQP_USERS = {"front": "parley-front", "back": "parley-back", "chat": "parley-chat"}
+AMQP_ROLES = tuple(AMQP_USERS) + ("admin",)
+_role_urls = {}  # admin URL -> {role: URL}, for amqp_url_as()
+
+
+def amqp_url_as(url, role):
+    """The URL of role's user on the broker whose admin URL is url (url itself when
+    the broker is not one of the harness's, e.g. a deliberately unreachable one)."""
+    if role not in AMQP_ROLES:
+        raise ValueError(f"unknown AMQP role {role!r}")
+    return _role_urls.get(url, {}).get(role, url)
+
+
 class RabbitMQ:
-    """A private RabbitMQ node with user `parley` (no guest)."""
+    """A private RabbitMQ node: administrator `parley` for the tests' own tooling, and
+    the daemons' least-privilege users of scripts/rabbitmq-users.sh (no guest)."""
 
     def __init__(self):
         self.dir = _tmpdir("rabbit", "rabbitmq")
@@ -176,6 +192,7 @@ class RabbitMQ:
         self.dist_port = free_port()
         self.node = f"parley{self.port}@localhost"
         self.password = uuid.uuid4().hex
+        self.passwords = {role: uuid.uuid4().hex for role in AMQP_USERS}
         self.proc = None
         with open(os.path.join(self.dir, "enabled_plugins"), "w") as f:
             f.write("[].\n")
@@ -184,11 +201,31 @@ class RabbitMQ:
         self.ctl("add_user", "parley", self.password)
         self.ctl("set_permissions", "-p", "/", "parley", ".*", ".*", ".*")
         self.ctl("delete_user", "guest")
+        self.create_users()
+        _role_urls[self.url] = {role: self.url_for(role) for role in AMQP_ROLES}
         _cleanups.append(self.stop)
 
     @property
     def url(self):
         return f"amqp://parley:{self.password}@127.0.0.1:{self.port}"
+
+    def url_for(self, role):
+        if role == "admin":
+            return self.url
+        return (f"amqp://{AMQP_USERS[role]}:{self.passwords[role]}"
+                f"@127.0.0.1:{self.port}")
+
+    def create_users(self):
+        """The daemons' users, exactly as docker-compose creates them."""
+        env = dict(self._env(), RABBITMQCTL=" ".join(self._ctl_argv()),
+                   **{f"PARLEY_MQ_{role.upper()}_PASS": pw
+                      for role, pw in self.passwords.items()})
+        subprocess.run(["sh", os.path.join(ROOT, "scripts", "rabbitmq-users.sh")],
+                       env=env, check=True, capture_output=True, text=True, timeout=120)
+
+    def _ctl_argv(self):
+        return ["runuser", "-u", "rabbitmq", "--", f"{RABBIT_BIN}/rabbitmqctl", "-n",
+                self.node]
 
     def _env(self):
         return dict(os.environ, HOME="/var/lib/rabbitmq", RABBITMQ_NODENAME=self.node,
@@ -201,8 +238,7 @@ class RabbitMQ:
                     RABBITMQ_PID_FILE=os.path.join(self.dir, "pid"))
 
     def ctl(self, *args, timeout=60):
-        return subprocess.run(["runuser", "-u", "rabbitmq", "--", f"{RABBIT_BIN}/rabbitmqctl",
-                               "-n", self.node] + list(args), env=self._env(), check=True,
+        return subprocess.run(self._ctl_argv() + list(args), env=self._env(), check=True,
                               capture_output=True, text=True, timeout=timeout).stdout
 
     def start(self):
@@ -255,6 +291,9 @@ class RabbitMQ:
 
 
 class Services:
+    """amqp_url is the administrator's (tests' own tooling); daemons and test clients
+    that act as a daemon use amqp_url_for(role)."""
+
     def __init__(self, amqp_url, database_url, postgres=None, rabbitmq=None):
         self.amqp_url = amqp_url
         self.database_url = database_url
@@ -262,8 +301,8 @@ class Services:
         self.rabbitmq = rabbitmq
 
     def amqp_url_for(self, role):
-        """The broker URL a daemon or client of `role` connects with."""
-        return self.amqp_url
+        """role: 'front', 'back', 'chat' (the daemons' users) or 'admin'."""
+        return amqp_url_as(self.amqp_url, role)
 
 
 def shared_services():
@@ -271,6 +310,10 @@ def shared_services():
     amqp = os.environ.get("PARLEY_TEST_AMQP_URL")
     db = os.environ.get("PARLEY_TEST_DATABASE_URL")
     if amqp and db:
+        roles = {role: os.environ.get(f"PARLEY_TEST_AMQP_URL_{role.upper()}")
+                 for role in AMQP_USERS}
+        if all(roles.values()):
+            _role_urls[amqp] = dict(roles, admin=amqp)
         return Services(amqp, db)
     return private_services()
 
@@ -350,7 +393,8 @@ def backend(services, replicas=1, env=None, test=None):
     daemons = []
     for i in range(replicas):
         port = free_port()
-        e = {"AMQP_URL": services.amqp_url, "DATABASE_URL": services.database_url,
+        e = {"AMQP_URL": services.amqp_url_for("back"),
+             "DATABASE_URL": services.database_url,
              "ADMIN_PORT": str(port), "AMQP_HEARTBEAT": "5"}
         e.update(env or {})
         d = Daemon("back-end", env=e, log_name=f"back-end-{i}", test=test)
@@ -360,16 +404,32 @@ def backend(services, replicas=1, env=None, test=None):
     return daemons
 
 
-class RpcClient:
-    """A Python RPC caller speaking docs/backend.md's RPC (pika, direct reply-to)."""
+RPC_QUEUE = "request"  # lib/rpc.h RPC_QUEUE_DEFAULT, the textbook's
 
-    def __init__(self, amqp_url):
+
+def declare_rpc_queue(ch):
+    """Declare the RPC queue on a pika channel exactly as the daemons (and the
+    book: queue_declare(queue='request')) do: classic, non-durable."""
+    ch.queue_declare(RPC_QUEUE)
+
+
+class RpcClient:
+    """A Python RPC caller speaking docs/backend.md's RPC (pika, direct reply-to).
+
+    role "front" (account actions; the RPC queue through the default exchange) or "chat" (chat actions; exchange parley.chat-rpc), connecting as that
+    role's user when amqp_url is a harness broker's admin URL."""
+
+    def __init__(self, amqp_url, role="front"):
         import pika
-        params = pika.URLParameters(amqp_url)
+        params = pika.URLParameters(amqp_url_as(amqp_url, role))
         params.heartbeat = 30
         self.conn = pika.BlockingConnection(params)
         self.ch = self.conn.channel()
-        self.ch.queue_declare("request")  # the book's declaration
+        if role == "chat":
+            self.exchange, self.key = "parley.chat-rpc", "chat-request"
+        else:
+            self.exchange, self.key = "", RPC_QUEUE
+            declare_rpc_queue(self.ch)
         self.replies = {}
         self.ch.basic_consume("amq.rabbitmq.reply-to", self._on_reply, auto_ack=True)
 
@@ -380,7 +440,7 @@ class RpcClient:
         import pika
         cid = correlation_id or uuid.uuid4().hex
         props = pika.BasicProperties(reply_to=reply_to, correlation_id=cid)
-        self.ch.basic_publish("", "request", body, props)
+        self.ch.basic_publish(self.exchange, self.key, body, props)
         return cid
 
     def send(self, action, data):

@@ -16,6 +16,9 @@ def main():
     tmp = sys.argv[1] + ".tmp"
     with open(tmp, "w") as f:
         f.write(f"export PARLEY_TEST_AMQP_URL='{services.amqp_url}'\n")
+        for role in h.AMQP_USERS:
+            f.write(f"export PARLEY_TEST_AMQP_URL_{role.upper()}="
+                    f"'{services.amqp_url_for(role)}'\n")
         f.write(f"export PARLEY_TEST_DATABASE_URL='{services.database_url}'\n")
         f.write(f"export PARLEY_TEST_PG_PORT='{services.postgres.port}'\n")
         f.write(f"export PARLEY_TEST_PG_SOCKET_DIR='{services.postgres.dir}'\n")

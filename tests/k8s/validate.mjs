@@ -31,7 +31,9 @@ function context() {
   if (errors.length) throw new Error(errors.join("\n"));
   const secretsFiles = new Map(fs.readdirSync(k8sDir).filter((f) => /\.ya?ml$/.test(f))
     .map((f) => [f, fs.readFileSync(path.join(k8sDir, f), "utf8")]));
-  return { buildTags, generatedSecrets, secretsFiles };
+  const brokerUsers = Object.fromEntries(execFileSync("sh", [path.join(root, "scripts", "rabbitmq-users.sh"), "--print"], { encoding: "utf8" })
+    .split("\n").filter(Boolean).map((l) => { const [u, configure, write, read] = l.split("\t"); return [u, { configure, write, read }]; }));
+  return { buildTags, generatedSecrets, secretsFiles, brokerUsers };
 }
 
 async function validate(objects, ctx) {
@@ -86,6 +88,8 @@ const mutations = [
   ["object outside the namespace", /must set metadata.namespace/, (o) => { delete o.get("Service", "db-rw").metadata.namespace; }],
   ["RabbitMQ Service not named messaging", /Service messaging .* is missing/, (o) => { o.svc("messaging").metadata.name = "rabbitmq"; }],
   ["AMQP_URL host not messaging", /AMQP_URL must point at Service messaging/, (o) => { o.get("ConfigMap", "parley-config").data.AMQP_HOST = "rabbitmq"; }],
+  ["broker permissions drift", /definitions.json permissions differ/, (o) => { const c = o.get("ConfigMap", "rabbitmq-config"); c.data["definitions.json"] = c.data["definitions.json"].replace('"write": "^amq\\\\.default$"', '"write": ".*"'); }],
+  ["daemon on the administrator's RabbitMQ user", /must come from its own Secret amqp-chat-server/, (o) => { o.pod("Deployment", "chat-server").containers[0].env.find((e) => e.name === "AMQP_USER").valueFrom.secretKeyRef.name = "rabbitmq-credentials"; }],
   ["grace period too short", /grace period 10s/, (o) => { o.pod("Deployment", "chat-server").terminationGracePeriodSeconds = 10; }],
 ];
 

@@ -7,7 +7,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from parley_harness import Daemon, free_port, wait_for  # noqa: E402
+from parley_harness import Daemon, amqp_url_as, free_port, wait_for  # noqa: E402
 from lab_client import LabClient, Closed  # noqa: E402,F401
 
 # Limits off unless a test sets them: tests open many connections from
@@ -25,7 +25,7 @@ class ChatServer:
         e = dict(OPEN_LIMITS) if limits else {}
         e.update({"ADMIN_PORT": str(self.admin_port), "AMQP_HEARTBEAT": "5"})
         if amqp_url:
-            e["AMQP_URL"] = amqp_url
+            e["AMQP_URL"] = amqp_url_as(amqp_url, "chat")  # the chat servers' user
         else:
             e["AMQP_URL"] = ""
         e.update(env or {})

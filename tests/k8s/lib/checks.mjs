@@ -214,8 +214,36 @@ export function runChecks(objects, ctx) {
 
   checkNetworkPolicies(objects, templates, all, err);
   checkSecretsMarked(all, ctx, err);
+  checkBrokerUsers(ix, ctx, err);
   checkContract(objects, ix, all, ctx, err);
   return errs;
+}
+
+// SPEC §3.5: RabbitMQ's definitions give each daemon's user the permissions of
+// scripts/rabbitmq-users.sh (ctx.brokerUsers: user -> {configure, write, read}), and each
+// Deployment logs in as its own user from its own Secret, never the administrator's.
+function checkBrokerUsers(ix, ctx, err) {
+  if (!ctx.brokerUsers) return;
+  const cm = ix.get("ConfigMap", NAMESPACE, "rabbitmq-config");
+  let defs;
+  try { defs = JSON.parse(cm?.obj.data?.["definitions.json"] ?? ""); }
+  catch (e) { err(cm, `definitions.json: ${e.message}`); return; }
+  const daemonUsers = (defs.permissions ?? []).filter((p) => !p.user.startsWith("@"));
+  const got = Object.fromEntries(daemonUsers.map((p) => [p.user, { configure: p.configure, write: p.write, read: p.read }]));
+  const norm = (o) => JSON.stringify(Object.keys(o).sort().map((u) => [u, o[u].configure, o[u].write, o[u].read]));
+  if (norm(got) !== norm(ctx.brokerUsers))
+    err(cm, "definitions.json permissions differ from scripts/rabbitmq-users.sh --print");
+  for (const [daemon, user] of [["front-end", "parley-front"], ["back-end", "parley-back"], ["chat-server", "parley-chat"]]) {
+    const d = ix.get("Deployment", NAMESPACE, daemon);
+    if (!d) continue;
+    const env = d.obj.spec.template.spec.containers[0].env ?? [];
+    for (const name of ["AMQP_USER", "AMQP_PASSWORD"]) {
+      const ref = env.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+      if (ref?.name !== `amqp-${daemon}`) err(d, `${name} must come from its own Secret amqp-${daemon} (SPEC §3.5), not ${ref?.name}`);
+    }
+    const secret = ix.get("Secret", NAMESPACE, `amqp-${daemon}`);
+    if (secret && secret.obj.stringData?.username !== user) err(secret, `username must be ${user}, the user definitions.json defines`);
+  }
 }
 
 function checkPodSecurity(m, pod, err) {
