@@ -197,10 +197,12 @@ ENV.update({
 })
 ENV.update({k: str(v) for k, v in PORTS.items()})
 for k in ('RABBITMQ_DEFAULT_USER', 'RABBITMQ_DEFAULT_PASS', 'POSTGRES_USER',
-          'POSTGRES_PASSWORD', 'POSTGRES_DB', 'BACKEND_DB_USER', 'BACKEND_DB_PASSWORD'):
+          'POSTGRES_PASSWORD', 'POSTGRES_DB', 'BACKEND_DB_USER', 'BACKEND_DB_PASSWORD',
+          'PARLEY_MQ_FRONT_PASS', 'PARLEY_MQ_BACK_PASS', 'PARLEY_MQ_CHAT_PASS'):
     ENV.setdefault(k, DOTENV[k])
 MQ_USER, MQ_PASS = ENV['RABBITMQ_DEFAULT_USER'], ENV['RABBITMQ_DEFAULT_PASS']
-AMQP_URL = 'amqp://%s:%s@messaging:5672' % (MQ_USER, MQ_PASS)
+# Chat servers started here with `docker run` connect as the chat servers' user.
+AMQP_URL = 'amqp://parley-chat:%s@messaging:5672' % ENV['PARLEY_MQ_CHAT_PASS']
 FRONT_NET, BACK_NET = PROJECT + '_front', PROJECT + '_back'
 CHAT_NET = PROJECT + '_chat'    # chat clients: the chat server only, no RabbitMQ
 
@@ -300,13 +302,13 @@ class RpcProbe:
             raise Fail('cannot declare reply queue: HTTP %s' % st)
         self.replies = {}
 
-    def send(self, action, data, corr=None):
+    def send(self, action, data, corr=None, exchange='amq.default', key='requests'):
         corr = corr or uuid.uuid4().hex
         body = {'properties': {'reply_to': self.queue, 'correlation_id': corr,
                                'content_type': 'application/json', 'delivery_mode': 2},
-                'routing_key': 'request', 'payload_encoding': 'string',
+                'routing_key': key, 'payload_encoding': 'string',
                 'payload': json.dumps({'action': action, 'data': data})}
-        st, res = mq_api('POST', '/api/exchanges/%2F/amq.default/publish', body)
+        st, res = mq_api('POST', '/api/exchanges/%2F/' + exchange + '/publish', body)
         if st != 200 or not (res or {}).get('routed'):
             raise Fail('publish to request not routed (HTTP %s %s)' % (st, res))
         return corr
@@ -325,8 +327,8 @@ class RpcProbe:
                 payload = {'success': None, 'raw': m['payload']}
             self.replies.setdefault(corr, []).append(payload)
 
-    def call(self, action, data, timeout=20):
-        corr = self.send(action, data)
+    def call(self, action, data, timeout=20, **where):
+        corr = self.send(action, data, **where)
 
         def got():
             self.collect()
@@ -615,6 +617,41 @@ def check_guest_refused():
     if 'guest' in names:
         raise Fail('a guest account exists: %s' % names)
     log('management port: guest/guest -> 401, %s -> 200, users %s' % (MQ_USER, names))
+
+
+def check_broker_users(state):
+    """SPEC §3.5: a RabbitMQ user per daemon type with the permissions of
+    scripts/rabbitmq-users.sh, each daemon connected as its own, and the back end in the
+    image refusing an account action that comes through the chat servers' exchange."""
+    want = {}
+    for line in run(['sh', os.path.join(ROOT, 'scripts', 'rabbitmq-users.sh'),
+                     '--print']).stdout.splitlines():
+        user, conf, write, read = line.split('\t')
+        want[user] = {'configure': conf, 'write': write, 'read': read}
+    st, perms = mq_api('GET', '/api/permissions')
+    if st != 200:
+        raise Fail('GET /api/permissions: HTTP %s' % st)
+    got = {p['user']: {k: p[k] for k in ('configure', 'write', 'read')}
+           for p in perms if p['vhost'] == '/' and p['user'] in want}
+    if got != want:
+        raise Fail('permissions %s, want %s' % (got, want))
+    roles = {'back-end': 'parley-back', 'front-end': 'parley-front',
+             'chat-server': 'parley-chat'}
+    ids = containers()
+    for service, user in roles.items():
+        if service not in ids:
+            continue
+        env = inspect(ids[service], '{{json .Config.Env}}')
+        url = [e for e in json.loads(env) if e.startswith('AMQP_URL=')]
+        if not url or urllib.parse.urlsplit(url[0][9:]).username != user:
+            raise Fail('%s does not connect as %s' % (service, user))
+    if 'rpc' in state:
+        r = state['rpc'].call('GETHASH', {'email': state['rpc_account'][0]},
+                              exchange='parley.chat-rpc', key='chat-request')
+        if r != {'success': False, 'message': 'not authorised'}:
+            raise Fail('GETHASH through parley.chat-rpc -> %s' % r)
+    log('RabbitMQ users %s with their own permissions; daemons connect as their own; '
+        'GETHASH through parley.chat-rpc refused' % ', '.join(sorted(want)))
 
 
 def check_db_isolation():
@@ -1134,6 +1171,8 @@ def main():
             step('chat clients\' network reaches the chat server, not RabbitMQ',
                  check_chat_net_isolation)
         rpc_ok = step('RPC over RabbitMQ: REGISTER, duplicate, GETHASH', check_rpc, state)
+        step('RabbitMQ: a least-privilege user per daemon', check_broker_users,
+             state)
         step('HTTP: register, log in, /secret', lambda: (
             need(have_front, 'front-end not in the tree yet'), check_http(state)))
         step('chat: two clients on %s and one through the published port' % CHAT_NET,
