@@ -302,7 +302,7 @@ class RpcProbe:
             raise Fail('cannot declare reply queue: HTTP %s' % st)
         self.replies = {}
 
-    def send(self, action, data, corr=None, exchange='amq.default', key='requests'):
+    def send(self, action, data, corr=None, exchange='amq.default', key='request'):
         corr = corr or uuid.uuid4().hex
         body = {'properties': {'reply_to': self.queue, 'correlation_id': corr,
                                'content_type': 'application/json', 'delivery_mode': 2},
