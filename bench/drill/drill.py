@@ -41,7 +41,7 @@ from lab_client import LabClient  # noqa: E402
 
 # ---- names and credentials: in one place, to follow renames (queue, per-daemon users).
 PROJECT = "parleydrill"
-RPC_QUEUE = "requests"
+RPC_QUEUE = "request"
 MQ_USER, MQ_PASS = "parley", "drill-mq-pass"
 PG_USER, PG_PASS, PG_DB = "parley", "drill-db-pass", "parley"
 AMQP_URL = f"amqp://{MQ_USER}:{MQ_PASS}@messaging:5672"
