@@ -58,6 +58,36 @@ auth_state(struct req *req)
 	return http_state(req, sizeof(struct auth_state), auth_state_free);
 }
 
+enum step
+auth_rpc_prepare(struct req *req, const char *email, const char *account,
+    int next_step)
+{
+	struct fe_config *cfg = &req->fe->cfg;
+
+	req->step = next_step;
+	return http_rpc(req, "LOGIN_PREPARE", json_pack(
+	    "{sssssssIsIsIsI}", "email", email, "account", account,
+	    "client", req->ip,
+	    "account_max", (json_int_t)cfg->login_account_max,
+	    "account_window_s", (json_int_t)cfg->login_account_window_s,
+	    "client_max", (json_int_t)cfg->login_ip_max,
+	    "client_window_s", (json_int_t)cfg->login_ip_window_s));
+}
+
+enum step
+auth_rpc_failed(struct req *req, const char *account, int next_step)
+{
+	unsigned char	id[16];
+	char		attempt[33];
+
+	/* An attempt id makes the record idempotent if redelivered. */
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(attempt, sizeof(attempt), id, sizeof(id));
+	req->step = next_step;
+	return http_rpc(req, "LOGIN_FAILED", json_pack("{ssssss}",
+	    "attempt_id", attempt, "account", account, "client", req->ip));
+}
+
 static int
 auth_succeeded(struct req *req)
 {
@@ -247,7 +277,6 @@ static enum step
 auth_login_start(struct req *req)
 {
 	struct auth_state	*a = auth_state(req);
-	struct fe_config	*cfg = &req->fe->cfg;
 	struct html_form	 f = { 0 };
 	const char		*pw = form_get(&req->form, "password");
 	enum account_verdict	 ev;
@@ -268,14 +297,7 @@ auth_login_start(struct req *req)
 		    AUTH_LOGIN_FAILED);
 	}
 	session_account_key(&req->fe->keys, a->email, a->account);
-	req->step = LOGIN_PREPARED;
-	return http_rpc(req, "LOGIN_PREPARE", json_pack(
-	    "{sssssssIsIsIsI}", "email", a->email, "account", a->account,
-	    "client", req->ip,
-	    "account_max", (json_int_t)cfg->login_account_max,
-	    "account_window_s", (json_int_t)cfg->login_account_window_s,
-	    "client_max", (json_int_t)cfg->login_ip_max,
-	    "client_window_s", (json_int_t)cfg->login_ip_window_s));
+	return auth_rpc_prepare(req, a->email, a->account, LOGIN_PREPARED);
 }
 
 static enum step
@@ -323,8 +345,6 @@ static enum step
 auth_login_verified(struct req *req)
 {
 	struct auth_state	*a = auth_state(req);
-	unsigned char	id[16];
-	char		attempt[33];
 
 	if (req->job.ok && a->hash != NULL) {
 		if (!req->job.needs_rehash)
@@ -333,12 +353,7 @@ auth_login_verified(struct req *req)
 		req->step = LOGIN_REHASHED;
 		return http_hash(req);
 	}
-	/* An attempt id makes the record idempotent if redelivered. */
-	randombytes_buf(id, sizeof(id));
-	sodium_bin2hex(attempt, sizeof(attempt), id, sizeof(id));
-	req->step = LOGIN_FAILURE_SAVED;
-	return http_rpc(req, "LOGIN_FAILED", json_pack("{ssssss}",
-	    "attempt_id", attempt, "account", a->account, "client", req->ip));
+	return auth_rpc_failed(req, a->account, LOGIN_FAILURE_SAVED);
 }
 
 static enum step

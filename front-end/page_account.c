@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "account.h"
+#include "auth.h"
 #include "frontend.h"
 #include "hasher.h"
 #include "html_account.h"
@@ -181,18 +182,10 @@ static enum step
 acct_prepare(struct req *req, int next)
 {
 	struct acct_state	*a = acct_state(req);
-	struct fe_config *cfg = &req->fe->cfg;
 
 	snprintf(a->email, sizeof(a->email), "%s", req->user);
 	session_account_key(&req->fe->keys, a->email, a->account);
-	req->step = next;
-	return http_rpc(req, "LOGIN_PREPARE", json_pack(
-	    "{sssssssIsIsIsI}", "email", a->email, "account", a->account,
-	    "client", req->ip,
-	    "account_max", (json_int_t)cfg->login_account_max,
-	    "account_window_s", (json_int_t)cfg->login_account_window_s,
-	    "client_max", (json_int_t)cfg->login_ip_max,
-	    "client_window_s", (json_int_t)cfg->login_ip_window_s));
+	return auth_rpc_prepare(req, a->email, a->account, next);
 }
 
 /* The throttle verdict; then verify password against the stored hash. */
@@ -240,15 +233,7 @@ acct_prepared(struct req *req, enum acct_flow flow, const char *password,
 static enum step
 acct_record_failure(struct req *req, int next)
 {
-	struct acct_state	*a = acct_state(req);
-	unsigned char	id[16];
-	char		attempt[33];
-
-	randombytes_buf(id, sizeof(id));
-	sodium_bin2hex(attempt, sizeof(attempt), id, sizeof(id));
-	req->step = next;
-	return http_rpc(req, "LOGIN_FAILED", json_pack("{ssssss}",
-	    "attempt_id", attempt, "account", a->account, "client", req->ip));
+	return auth_rpc_failed(req, acct_state(req)->account, next);
 }
 
 static enum step
