@@ -566,6 +566,78 @@ conn_line(struct conn *c, struct evbuffer *in)
 	return 1;
 }
 
+/* The opening handshake, from CONN_DETECT: 1 when input may follow. */
+static int
+conn_ws_handshake(struct conn *c, struct evbuffer *in)
+{
+	struct conn_ws	*w = c->ws;
+	char		 resp[WS_HS_RESPONSE_MAX];
+	size_t		 len = evbuffer_get_length(in), n;
+	const uint8_t	*p;
+
+	/* The parser refuses a head above the limit: no more needed. */
+	n = len < WS_HS_MAX_HEADER + 4 ? len : WS_HS_MAX_HEADER + 4;
+	p = evbuffer_pullup(in, (ssize_t)n);
+	switch (ws_handshake_parse(&w->hs, &conn_ws_cfg, p, n)) {
+	case WS_HS_MORE:
+		return 0;
+	case WS_HS_DONE:
+		n = ws_handshake_response(&w->hs, resp, sizeof(resp));
+		conn_queue(c, NULL, 0, resp, n);
+		evbuffer_drain(in, w->hs.consumed);
+		ws_decoder_step(&w->dec, WS_IN_HANDSHAKE_DONE);
+		counter_add(m_ws_ok, 1);
+		conn_set_state(c, CONN_OPEN);
+		return 1;
+	case WS_HS_FAIL:
+		n = ws_handshake_response(&w->hs, resp, sizeof(resp));
+		conn_queue(c, NULL, 0, resp, n);
+		ws_decoder_step(&w->dec, WS_IN_HANDSHAKE_FAILED);
+		counter_add(m_ws_refused, 1);
+		log_debug("chat websocket refused id=%llu status=%d why=\"%s\"",
+		    (unsigned long long)c->id, w->hs.status, w->hs.why);
+		evbuffer_drain(in, len);
+		conn_finish(c);
+		return 0;
+	}
+	return 0;
+}
+
+/* One decoded event of an open connection: 1 when input may follow. */
+static int
+conn_ws_event(struct conn *c, const struct ws_event *ev, int more)
+{
+	switch (ev->type) {
+	case WS_EV_NONE:
+		return more;
+	case WS_EV_TEXT:
+		if (c->state == CONN_OPEN)
+			conn_frame_message(c, ev->data, ev->len);
+		return 1;
+	case WS_EV_BINARY:
+		counter_add(m_bad_input, 1);
+		conn_ws_close_frame(c, 1003, "text messages only");
+		conn_finish(c);
+		return 0;
+	case WS_EV_PING:
+		if (c->state == CONN_OPEN)
+			conn_ws_control(c, WS_OP_PONG, ev->data, ev->len);
+		return 1;
+	case WS_EV_CLOSE:
+		conn_ws_close_frame(c, ev->code, NULL);	/* the echo */
+		conn_finish(c);
+		return 0;
+	case WS_EV_ERROR:
+		counter_add(m_bad_input, 1);
+		log_debug("chat websocket failed id=%llu code=%u why=\"%s\"",
+		    (unsigned long long)c->id, ev->code, ev->why);
+		conn_ws_close_frame(c, ev->code, ev->why);
+		conn_finish(c);
+		return 0;
+	}
+	return 0;
+}
+
 /*
  * WebSocket input: the opening handshake (state DETECT), then one event
  * of the decoder per call.  1 when there may be more to do.
@@ -575,77 +647,22 @@ conn_ws_input(struct conn *c, struct evbuffer *in)
 {
 	struct conn_ws	*w = c->ws;
 	struct ws_event	 ev;
-	char		 resp[WS_HS_RESPONSE_MAX];
 	const uint8_t	*p;
-	size_t		 len = evbuffer_get_length(in), n, used;
+	size_t		 n, used;
 
-	if (c->state == CONN_DETECT) {
-		/* The parser refuses a head above the limit: no more needed. */
-		n = len < WS_HS_MAX_HEADER + 4 ? len : WS_HS_MAX_HEADER + 4;
-		p = evbuffer_pullup(in, (ssize_t)n);
-		switch (ws_handshake_parse(&w->hs, &conn_ws_cfg, p, n)) {
-		case WS_HS_MORE:
-			return 0;
-		case WS_HS_DONE:
-			n = ws_handshake_response(&w->hs, resp, sizeof(resp));
-			conn_queue(c, NULL, 0, resp, n);
-			evbuffer_drain(in, w->hs.consumed);
-			ws_decoder_step(&w->dec, WS_IN_HANDSHAKE_DONE);
-			counter_add(m_ws_ok, 1);
-			conn_set_state(c, CONN_OPEN);
-			return 1;
-		case WS_HS_FAIL:
-			n = ws_handshake_response(&w->hs, resp, sizeof(resp));
-			conn_queue(c, NULL, 0, resp, n);
-			ws_decoder_step(&w->dec, WS_IN_HANDSHAKE_FAILED);
-			counter_add(m_ws_refused, 1);
-			log_debug("chat websocket refused id=%llu status=%d "
-			    "why=\"%s\"", (unsigned long long)c->id,
-			    w->hs.status, w->hs.why);
-			evbuffer_drain(in, len);
-			conn_finish(c);
-			return 0;
-		}
-	}
+	if (c->state == CONN_DETECT)
+		return conn_ws_handshake(c, in);
 	/* Closing with nothing more to decode: discard (drain for the EOF). */
 	if (c->state == CONN_CLOSING && (w->dec.done ||
 	    w->dec.state == WS_HANDSHAKE || w->dec.state == WS_CLOSED)) {
-		evbuffer_drain(in, len);
+		evbuffer_drain(in, evbuffer_get_length(in));
 		return 0;
 	}
 	n = evbuffer_get_contiguous_space(in);
 	p = evbuffer_pullup(in, (ssize_t)n);
 	used = ws_decode(&w->dec, p, n, &ev);
 	evbuffer_drain(in, used);
-	switch (ev.type) {
-	case WS_EV_NONE:
-		return evbuffer_get_length(in) > 0;
-	case WS_EV_TEXT:
-		if (c->state == CONN_OPEN)
-			conn_frame_message(c, ev.data, ev.len);
-		return 1;
-	case WS_EV_BINARY:
-		counter_add(m_bad_input, 1);
-		conn_ws_close_frame(c, 1003, "text messages only");
-		conn_finish(c);
-		return 0;
-	case WS_EV_PING:
-		if (c->state == CONN_OPEN)
-			conn_ws_control(c, WS_OP_PONG, ev.data, ev.len);
-		return 1;
-	case WS_EV_CLOSE:
-		conn_ws_close_frame(c, ev.code, NULL);	/* the echo */
-		conn_finish(c);
-		return 0;
-	case WS_EV_ERROR:
-		counter_add(m_bad_input, 1);
-		log_debug("chat websocket failed id=%llu code=%u why=\"%s\"",
-		    (unsigned long long)c->id, ev.code, ev.why);
-		conn_ws_close_frame(c, ev.code, ev.why);
-		conn_finish(c);
-		return 0;
-	}
-	return 0;
+	return conn_ws_event(c, &ev, evbuffer_get_length(in) > 0);
 }
 
 static int
