@@ -184,8 +184,10 @@ class BookClients(unittest.TestCase):
             while not stop.is_set():
                 conn.process_data_events(time_limit=0.1)
         t = threading.Thread(target=serve, daemon=True)
+        # A private queue's name is outside the front end's RabbitMQ permissions
+        # (docs/threat-model.md), so this front end logs in as the administrator.
         fe = fc.frontend(self.services, test=TEST, name="front-end-refusals",
-                         env={"RPC_QUEUE": queue})
+                         env={"RPC_QUEUE": queue, "AMQP_URL": self.services.amqp_url})
         t.start()
         try:
             r = fc.Browser(fe.port).login("x@example.org", "whatever it is 1")
@@ -215,9 +217,8 @@ class BookClients(unittest.TestCase):
                     SESSION_SECRET=fc.SECRET, ADMIN_PORT=str(h.free_port()),
                     PORT=str(h.free_port()))
         runs = [("back-end", [], {"RPC_QUEUE_TYPE": "durable"}, "RPC_QUEUE_TYPE must be"),
-                ("front-end", [], {"RPC_QUEUE": "amq.mine"}, "RPC_QUEUE must not"),
-                ("chat-server", [str(h.free_port())], {"RPC_QUEUE_TYPE": "Quorum"},
-                 "RPC_QUEUE_TYPE must be")]
+                ("front-end", [], {"RPC_QUEUE": "amq.mine"}, "RPC_QUEUE must not")]
+        # (Chat servers call the back end through parley.chat-rpc, not the RPC queue.)
         for name, args, env, want in runs:
             with self.subTest(daemon=name):
                 p = subprocess.run([os.path.join(h.BIN, name)] + args,

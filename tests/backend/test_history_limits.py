@@ -22,7 +22,7 @@ class HistoryLimits(unittest.TestCase):
         cls.backend = h.backend(cls.services, env={
             "CHAT_HISTORY_ROOMS": str(CAP), "CHAT_HISTORY_KEEP": str(KEEP),
             "CHAT_HISTORY_IDLE_S": "6"}, test="backend_history_limits")[0]
-        cls.rpc = h.RpcClient(cls.services.amqp_url)
+        cls.rpc = h.RpcClient(cls.services.amqp_url, role="chat")  # chat actions
 
     @classmethod
     def tearDownClass(cls):
