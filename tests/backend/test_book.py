@@ -133,6 +133,7 @@ class BookClients(unittest.TestCase):
     def test_failed_logins_take_the_same_time(self):
         """Legacy, unknown format, Argon2id, unknown e-mail: one Argon2id
         verify and one 260000-round PBKDF2 each (see front-end/hasher.c)."""
+        ROUNDS = 15
         cases = {"legacy": f"legacy{tag()}@example.org",
                  "unknown format": f"format{tag()}@example.org",
                  "argon2id": f"argon{tag()}@example.org",
@@ -143,7 +144,7 @@ class BookClients(unittest.TestCase):
         times = {k: [] for k in cases}
         b = self.browser()
         b.token("/login")
-        for _ in range(7):
+        for _ in range(ROUNDS):
             for k, mail in cases.items():
                 tok = b.token("/login")
                 start = time.monotonic()
@@ -152,14 +153,12 @@ class BookClients(unittest.TestCase):
                 times[k].append(time.monotonic() - start)
                 self.assertEqual(r.status, 401, k)
         med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-        low = {k: min(v) * 1e3 for k, v in times.items()}
-        print("failed log-in, median of 7 (ms): " +
-              ", ".join(f"{k} {v:.1f}" for k, v in med.items()) +
-              "; fastest: " + ", ".join(f"{k} {v:.1f}" for k, v in low.items()))
-        # The fastest of the 7 is the work itself with the least scheduling
-        # noise (other processes share the cores): a path that skips the
-        # hashing (2.4 ms against 14 ms before) still stands out by far.
-        self.assertLess(max(low.values()) / min(low.values()), 1.5, low)
+        print(f"failed log-in, median of {ROUNDS} (ms): " +
+              ", ".join(f"{k} {v:.1f}" for k, v in med.items()))
+        # One log-in's time spreads widely even on an idle machine (160-450 ms
+        # here for the same work), so the medians of 15 rounds are compared; a
+        # path that skips the hashing (2.4 ms against 14 ms before) stands out.
+        self.assertLess(max(med.values()) / min(med.values()), 1.5, med)
 
     # --- back-end refusals in Parley's front end -------------------------
 
