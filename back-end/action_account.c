@@ -28,7 +28,6 @@
 #include "jsonx.h"
 #include "log.h"
 
-#define HASH_MAX	512
 #define HANDLE_LEN	16
 
 #define LIVE_SESSION \
@@ -322,9 +321,9 @@ action_password_change(struct db *db, json_t *data)
 
 	if (fields_hex(data, "id_hash", 64, &params[0], err,
 	    sizeof(err)) == -1 ||
-	    jsonx_get_string(data, "old_hash", HASH_MAX, &params[1], err,
+	    jsonx_get_string(data, "old_hash", FIELDS_HASH_MAX, &params[1], err,
 	    sizeof(err)) == -1 ||
-	    jsonx_get_string(data, "hash", HASH_MAX, &params[2], err,
+	    jsonx_get_string(data, "hash", FIELDS_HASH_MAX, &params[2], err,
 	    sizeof(err)) == -1 ||
 	    fields_hex(data, "new_id_hash", 64, &params[3], err,
 	    sizeof(err)) == -1 ||
@@ -363,7 +362,7 @@ action_account_delete(struct db *db, json_t *data)
 
 	if (fields_hex(data, "id_hash", 64, &params[0], err,
 	    sizeof(err)) == -1 ||
-	    jsonx_get_string(data, "hash", HASH_MAX, &params[1], err,
+	    jsonx_get_string(data, "hash", FIELDS_HASH_MAX, &params[1], err,
 	    sizeof(err)) == -1 ||
 	    fields_hex(data, "account", 64, &params[2], err,
 	    sizeof(err)) == -1)
@@ -433,7 +432,7 @@ action_recovery_use(struct db *db, json_t *data)
 
 	if (fields_hex(data, "token_hash", 64, &params[0], err,
 	    sizeof(err)) == -1 ||
-	    jsonx_get_string(data, "hash", HASH_MAX, &params[1], err,
+	    jsonx_get_string(data, "hash", FIELDS_HASH_MAX, &params[1], err,
 	    sizeof(err)) == -1 ||
 	    fields_hex(data, "account", 64, &params[2], err,
 	    sizeof(err)) == -1)

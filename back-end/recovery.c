@@ -15,11 +15,11 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "fields.h"
 #include "log.h"
 #include "recovery.h"
 
 #define RECOVERY_TTL_S		3600
-#define RECOVERY_EMAIL_MAX	254
 
 static const char q_recovery_create[] =
     "WITH account AS (SELECT email FROM users WHERE email = $1), "
@@ -43,7 +43,7 @@ recovery_email(const char *in, char *out, size_t outlen)
 	len = strlen(in);
 	while (len > 0 && isspace((unsigned char)in[len - 1]))
 		len--;
-	if (len == 0 || len >= outlen || len > RECOVERY_EMAIL_MAX ||
+	if (len == 0 || len >= outlen || len > FIELDS_EMAIL_MAX ||
 	    memchr(in, '@', len) == NULL)
 		return -1;
 	memcpy(out, in, len);
@@ -107,7 +107,7 @@ recovery_store(PGconn *pg, const char *email, const char *hash)
 int
 recovery_link_main(const char *url, const char *base, const char *email_arg)
 {
-	char		 email[RECOVERY_EMAIL_MAX + 1], token[48], hash[65];
+	char		 email[FIELDS_EMAIL_MAX + 1], token[48], hash[65];
 	PGconn		*pg;
 	int		 status = 1;
 
