@@ -12,17 +12,10 @@
 #include "text.h"
 #include "wire.h"
 
+#include "check.h"
+
 int	main(void);
 
-static int failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__,	\
-		    #cond);						\
-		failures++;						\
-	}								\
-} while (0)
 
 static void
 test_frame(void)
@@ -258,8 +251,8 @@ main(void)
 	test_command();
 	test_flood();
 	test_strmap();
-	if (failures != 0) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
+	if (check_failures != 0) {
+		fprintf(stderr, "%d check(s) failed\n", check_failures);
 		return 1;
 	}
 	printf("chat unit tests passed\n");

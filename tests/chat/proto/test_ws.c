@@ -13,17 +13,10 @@
 #include "ws.h"
 #include "ws_handshake.h"
 
+#include "check.h"
+
 int	main(void);
 
-static int failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__,	\
-		    #cond);						\
-		failures++;						\
-	}								\
-} while (0)
 
 static const uint8_t rfc_mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
 
@@ -202,7 +195,7 @@ expect_at(int line, const struct tbuf *b, size_t max, const char *want)
 	if (!ok) {
 		fprintf(stderr, "%s:%d: FAIL want \"%s\"\n  whole \"%s\"\n"
 		    "  bytes \"%s\"\n", __FILE__, line, want, whole, bytes);
-		failures++;
+		check_failures++;
 	}
 	return ok;
 }
@@ -959,8 +952,8 @@ main(void)
 	test_states();
 	test_encode();
 	test_handshake();
-	if (failures != 0) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
+	if (check_failures != 0) {
+		fprintf(stderr, "%d check(s) failed\n", check_failures);
 		return 1;
 	}
 	printf("websocket codec tests passed\n");
