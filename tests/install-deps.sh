@@ -16,8 +16,8 @@ packages=(
   chromium nodejs npm
   # containers
   docker.io docker-compose debootstrap
-  # data: the common-password list
-  john-data
+  # data: the common-password list; Unicode's data for chat names' keys
+  john-data unicode-data python3-confusable-homoglyphs
   # benchmarks
   wrk nginx-light
 )
