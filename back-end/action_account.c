@@ -27,6 +27,7 @@
 #include "events.h"
 #include "jsonx.h"
 #include "log.h"
+#include "namekey.h"
 
 #define HANDLE_LEN	16
 
@@ -34,9 +35,6 @@
 	"expires_at > now() AND last_seen + idle_timeout > now()"
 #define UTC_TIME(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')"
-#define NAME_KEY(col) \
-	"translate(" col ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', " \
-	"'abcdefghijklmnopqrstuvwxyz')"
 
 static const struct db_query q_account_get = {
 	"account_get",
@@ -106,6 +104,15 @@ static const struct db_query q_password_changed = {
 	2, DB_WRITE
 };
 
+/* The chat name of the session's account, whose key (computed here, $4
+ * of account_delete) its tombstone gets. */
+static const struct db_query q_account_chat_name = {
+	"account_chat_name",
+	"SELECT u.chat_name FROM sessions s JOIN users u USING (email) "
+	"WHERE s.id_hash = $1 AND s." LIVE_SESSION " AND u.chat_name IS NOT NULL",
+	1, DB_WRITE
+};
+
 /* The account row with everything that hangs off it; its chat name
  * becomes a tombstone that no chat server can claim (owner ''). */
 static const struct db_query q_account_delete = {
@@ -121,13 +128,13 @@ static const struct db_query q_account_delete = {
 	"links AS (DELETE FROM recovery_tokens WHERE email = "
 	"(SELECT email FROM deleted)), "
 	"tomb AS (INSERT INTO chat_names (name_key, name, owner, token, "
-	"lease_until) SELECT " NAME_KEY("chat_name") ", chat_name, '', '', "
-	"'infinity' FROM deleted WHERE chat_name IS NOT NULL "
+	"lease_until) SELECT $4, chat_name, '', '', "
+	"'infinity' FROM deleted WHERE chat_name IS NOT NULL AND $4 <> '' "
 	"ON CONFLICT (name_key) DO UPDATE SET name = EXCLUDED.name, "
 	"owner = '', token = '', lease_until = 'infinity') "
 	"SELECT id, email, coalesce(chat_name, ''), "
 	"(SELECT string_agg(handle, ',') FROM gone) FROM deleted",
-	3, DB_WRITE
+	4, DB_WRITE
 };
 
 static const struct db_query q_recovery_check = {
@@ -352,11 +359,39 @@ action_password_change(struct db *db, json_t *data)
 	return json_pack("{sbsb}", "success", 1, "changed", done);
 }
 
+/* The tombstone's key of the session's chat name ("" without one); a name
+ * from before lib/namekey that has no key now keeps its old key (ASCII
+ * lower case), which is the one its row has. */
+static int
+account_chat_key(struct db *db, const char *id_hash,
+    char key[NAMEKEY_MAX + 1], char *err, size_t errlen)
+{
+	PGresult	*res;
+	const char	*name, *why;
+	size_t		 i;
+
+	key[0] = '\0';
+	if ((res = db_exec(db, &q_account_chat_name, &id_hash, err,
+	    errlen)) == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		name = PQgetvalue(res, 0, 0);
+		if (namekey(name, strlen(name), key, &why) == -1) {
+			for (i = 0; name[i] != '\0' && i < NAMEKEY_MAX; i++)
+				key[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+				    name[i] - 'A' + 'a' : name[i];
+			key[i] = '\0';
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
 json_t *
 action_account_delete(struct db *db, json_t *data)
 {
-	const char	*params[3];
-	char		 err[128];
+	const char	*params[4];
+	char		 err[128], key[NAMEKEY_MAX + 1];
 	PGresult	*res;
 	json_t		*ev;
 
@@ -365,8 +400,10 @@ action_account_delete(struct db *db, json_t *data)
 	    jsonx_get_string(data, "hash", FIELDS_HASH_MAX, &params[1], err,
 	    sizeof(err)) == -1 ||
 	    fields_hex(data, "account", 64, &params[2], err,
-	    sizeof(err)) == -1)
+	    sizeof(err)) == -1 ||
+	    account_chat_key(db, params[0], key, err, sizeof(err)) == -1)
 		return jsonx_failure(err);
+	params[3] = key;
 	if ((res = db_exec(db, &q_account_delete, params, err,
 	    sizeof(err))) == NULL)
 		return jsonx_failure(err);

@@ -22,6 +22,7 @@
 #include "history_limits.h"
 #include "jsonx.h"
 #include "log.h"
+#include "namekey.h"
 
 #define CHAT_OWNER_MAX		64
 #define CHAT_TOKEN_MAX		96
@@ -43,22 +44,19 @@
 static const struct db_query q_claim = {
 	"chat_claim",
 	"INSERT INTO chat_names AS n (name_key, name, owner, token, "
-	"lease_until) VALUES (translate($3, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
-	"'abcdefghijklmnopqrstuvwxyz'), $3, $1, $2, "
+	"lease_until) VALUES ($5, $3, $1, $2, "
 	"now() + make_interval(secs => $4::int)) "
 	"ON CONFLICT (name_key) DO UPDATE SET name = EXCLUDED.name, "
 	"owner = EXCLUDED.owner, token = EXCLUDED.token, claimed_at = now(), "
 	"lease_until = EXCLUDED.lease_until "
 	"WHERE n.owner = EXCLUDED.owner OR n.lease_until < now() "
 	"RETURNING 1",
-	4, DB_WRITE
+	5, DB_WRITE
 };
 
 static const struct db_query q_release = {
 	"chat_release",
-	"DELETE FROM chat_names WHERE name_key = translate($1, "
-	"'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') "
-	"AND token = $2",
+	"DELETE FROM chat_names WHERE name_key = $1 AND token = $2",
 	2, DB_WRITE
 };
 
@@ -158,13 +156,27 @@ chat_exec(struct db *db, const struct db_query *q, const char **params)
 	return json_pack("{sb}", "success", 1);
 }
 
+/* The name's key (lib/namekey.h), computed here: a caller's key is never
+ * trusted.  0; -1: the name has none (*why); 1: it is reserved. */
+static int
+chat_name_key(const char *name, char key[NAMEKEY_MAX + 1], const char **why)
+{
+	if (namekey(name, strlen(name), key, why) == -1)
+		return -1;
+	if (namekey_reserved(key)) {
+		*why = "That name is reserved.";
+		return 1;
+	}
+	return 0;
+}
+
 json_t *
 action_chat_claim(struct db *db, json_t *data)
 {
-	const char	*owner, *token, *name, *params[4];
+	const char	*owner, *token, *name, *why, *params[5];
 	PGresult	*res;
 	long long	 ttl;
-	char		 err[128], ttlbuf[24];
+	char		 err[128], ttlbuf[24], key[NAMEKEY_MAX + 1];
 	int		 ok;
 
 	if (jsonx_get_string(data, "owner", CHAT_OWNER_MAX, &owner, err,
@@ -175,11 +187,15 @@ action_chat_claim(struct db *db, json_t *data)
 	    sizeof(err)) == -1 ||
 	    chat_get_int(data, "ttl_s", 1, 86400, &ttl, err, sizeof(err)) == -1)
 		return jsonx_failure(err);
+	if ((ok = chat_name_key(name, key, &why)) != 0)
+		return json_pack("{sbsssssb}", "success", 0, "message", why,
+		    "code", ok == -1 ? "invalid" : "reserved", "taken", 1);
 	snprintf(ttlbuf, sizeof(ttlbuf), "%lld", ttl);
 	params[0] = owner;
 	params[1] = token;
 	params[2] = name;
 	params[3] = ttlbuf;
+	params[4] = key;
 	if ((res = db_exec(db, &q_claim, params, err, sizeof(err))) == NULL)
 		return jsonx_failure(err);
 	ok = PQntuples(res) == 1;
@@ -193,15 +209,17 @@ action_chat_claim(struct db *db, json_t *data)
 json_t *
 action_chat_release(struct db *db, json_t *data)
 {
-	const char	*name, *token, *params[2];
-	char		 err[128];
+	const char	*name, *token, *why, *params[2];
+	char		 err[128], key[NAMEKEY_MAX + 1];
 
 	if (jsonx_get_string(data, "name", CHAT_NAME_MAX, &name, err,
 	    sizeof(err)) == -1 ||
 	    jsonx_get_string(data, "token", CHAT_TOKEN_MAX, &token, err,
 	    sizeof(err)) == -1)
 		return jsonx_failure(err);
-	params[0] = name;
+	if (chat_name_key(name, key, &why) == -1)
+		return json_pack("{sb}", "success", 1);	/* never leased */
+	params[0] = key;
 	params[1] = token;
 	return chat_exec(db, &q_release, params);
 }

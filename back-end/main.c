@@ -20,6 +20,7 @@
 #include "db.h"
 #include "events.h"
 #include "history_limits.h"
+#include "name_rekey.h"
 #include "log.h"
 #include "mq.h"
 #include "recovery.h"
@@ -121,6 +122,7 @@ backend_tick(void *arg)
 
 	db_maintain(w->db);
 	history_limits_tick(w->db);
+	name_rekey_tick(w->db);
 }
 
 /* Ready when every worker has both RabbitMQ and the read-write database. */

@@ -19,6 +19,7 @@
 #include "hub.h"
 #include "log.h"
 #include "metrics.h"
+#include "namekey.h"
 #include "room.h"
 #include "settings.h"
 #include "store.h"
@@ -64,10 +65,15 @@ hub_now_ts(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The name's key (lib/namekey.h); a name without one (only a peer could
+ * send it) keys by its lower case, which no valid name's key equals. */
 static void
-hub_keyof(const char *name, char key[NAME_MAX_BYTES + 1])
+hub_keyof(const char *name, char key[NAMEKEY_MAX + 1])
 {
-	text_key(name, strlen(name), key, NAME_MAX_BYTES + 1);
+	const char *why;
+
+	if (namekey(name, strlen(name), key, &why) == -1)
+		text_key(name, strlen(name), key, NAMEKEY_MAX + 1);
 }
 
 static void	hub_wait_cb(evutil_socket_t, short, void *);
@@ -145,7 +151,7 @@ hub_name_taken(const char *key)
 static void
 hub_forget_name(struct user *u)
 {
-	char key[NAME_MAX_BYTES + 1];
+	char key[NAMEKEY_MAX + 1];
 
 	if (u->pending_name != NULL) {
 		hub_keyof(u->pending_name, key);
@@ -168,13 +174,23 @@ hub_forget_name(struct user *u)
 static int
 hub_check_new_name(struct user *u, const char *name, size_t len)
 {
-	char	key[NAME_MAX_BYTES + 1], err[128];
+	char		 key[NAMEKEY_MAX + 1], err[128];
+	const char	*why;
 
+	/* namekey's reasons first: they name invisible characters. */
+	if (namekey(name, len, key, &why) == -1) {
+		conn_error(u->conn, "name_invalid", why);
+		return -1;
+	}
 	if (text_name_check(name, len, err, sizeof(err)) == -1) {
 		conn_error(u->conn, "name_invalid", err);
 		return -1;
 	}
-	text_key(name, len, key, sizeof(key));
+	if (namekey_reserved(key)) {
+		conn_error(u->conn, "name_invalid", "the name looks like "
+		    "SERVER, which is reserved");
+		return -1;
+	}
 	if (hub_name_taken(key)) {
 		conn_errorf(u->conn, "name_taken", "the name %.*s is taken, choose "
 		    "another", (int)len, name);
@@ -189,7 +205,7 @@ hub_claimed(void *owner, const char *name, enum store_status st)
 	struct user	*u = owner;
 	struct out	 o = { .type = VOCAB_WELCOME };
 	const char	*features[8];
-	char		*line, key[NAME_MAX_BYTES + 1];
+	char		*line, key[NAMEKEY_MAX + 1];
 
 	if (!user_alive(u) || u->name == NULL || strcmp(u->name, name) != 0) {
 		if (st == STORE_OK)
@@ -227,7 +243,7 @@ hub_claimed(void *owner, const char *name, enum store_status st)
 static void
 hub_login(struct user *u, const char *name, size_t len)
 {
-	char key[NAME_MAX_BYTES + 1];
+	char key[NAMEKEY_MAX + 1];
 
 	if (hub_check_new_name(u, name, len) == -1)
 		return;
@@ -663,7 +679,7 @@ cmd_who(struct user *u, struct command *cmd)
 static void
 hub_rename(struct user *u, int release_old)
 {
-	char	key[NAME_MAX_BYTES + 1], *old, *line;
+	char	key[NAMEKEY_MAX + 1], *old, *line;
 
 	old = u->name;
 	hub_keyof(old, key);
@@ -688,7 +704,7 @@ static void
 hub_renamed(void *owner, const char *name, enum store_status st)
 {
 	struct user	*u = owner;
-	char		 key[NAME_MAX_BYTES + 1];
+	char		 key[NAMEKEY_MAX + 1];
 
 	if (!user_alive(u) || u->pending_name == NULL ||
 	    strcmp(u->pending_name, name) != 0) {
@@ -715,13 +731,13 @@ hub_renamed(void *owner, const char *name, enum store_status st)
 static void
 cmd_nick(struct user *u, struct command *cmd)
 {
-	char	key[NAME_MAX_BYTES + 1], oldkey[NAME_MAX_BYTES + 1];
+	char	key[NAMEKEY_MAX + 1], oldkey[NAMEKEY_MAX + 1];
 	size_t	len = strlen(cmd->arg);
 
-	text_key(cmd->arg, len, key, sizeof(key));
+	hub_keyof(cmd->arg, key);
 	hub_keyof(u->name, oldkey);
 	if (strcmp(key, oldkey) == 0) {
-		/* Only the case changes: the lease (by key) stays. */
+		/* Only the looks change: the lease (by key) stays. */
 		if (text_name_check(cmd->arg, len, key, sizeof(key)) == -1) {
 			conn_error(u->conn, "name_invalid", key);
 			return;
@@ -744,9 +760,9 @@ cmd_msg(struct user *u, struct command *cmd)
 	struct out	 o = { .type = VOCAB_CHAT, .private_msg = 1 };
 	struct user	*to;
 	struct remote	*rm;
-	char		 key[NAME_MAX_BYTES + 1], *line;
+	char		 key[NAMEKEY_MAX + 1], *line;
 
-	text_key(cmd->arg, strlen(cmd->arg), key, sizeof(key));
+	hub_keyof(cmd->arg, key);
 	counter_add(m_private, 1);
 	o.ts = hub_now_ts();
 	if ((to = strmap_get(hub_local, key)) != NULL && to->name != NULL &&
@@ -862,7 +878,7 @@ static void
 hub_remote_add(const char *origin, const char *name, const char *room)
 {
 	struct remote	*rm;
-	char		 key[NAME_MAX_BYTES + 1];
+	char		 key[NAMEKEY_MAX + 1];
 
 	hub_keyof(name, key);
 	if ((rm = strmap_get(hub_remote, key)) != NULL) {
@@ -904,7 +920,7 @@ hub_remote_leave(const char *origin, const char *room, const char *name,
     int quit)
 {
 	struct remote	*rm;
-	char		 key[NAME_MAX_BYTES + 1];
+	char		 key[NAMEKEY_MAX + 1];
 
 	hub_keyof(name, key);
 	if ((rm = strmap_get(hub_remote, key)) == NULL ||
@@ -922,7 +938,7 @@ hub_remote_nick(const char *origin, const char *room, const char *old,
     const char *name)
 {
 	struct remote	*rm;
-	char		 key[NAME_MAX_BYTES + 1];
+	char		 key[NAMEKEY_MAX + 1];
 
 	hub_keyof(old, key);
 	if ((rm = strmap_get(hub_remote, key)) == NULL ||
@@ -940,7 +956,7 @@ hub_remote_private(const char *from, const char *to, const char *content,
 {
 	struct out	 o = { .type = VOCAB_CHAT, .private_msg = 1 };
 	struct user	*u;
-	char		 key[NAME_MAX_BYTES + 1], *line;
+	char		 key[NAMEKEY_MAX + 1], *line;
 
 	hub_keyof(to, key);
 	if ((u = strmap_get(hub_local, key)) == NULL || u->room == NULL ||
@@ -1028,7 +1044,7 @@ hub_each_local(const char *key, void *value, void *arg)
 	(void)key;
 	/* Claims in flight and pending renames are not users yet. */
 	if (u->room != NULL && u->name != NULL && user_alive(u)) {
-		char k[NAME_MAX_BYTES + 1];
+		char k[NAMEKEY_MAX + 1];
 
 		hub_keyof(u->name, k);
 		if (strcmp(k, key) == 0)
@@ -1193,7 +1209,7 @@ static int
 hub_reclaim_one(const char *key, void *value, void *arg)
 {
 	struct user	*u = value;
-	char		 k[NAME_MAX_BYTES + 1];
+	char		 k[NAMEKEY_MAX + 1];
 
 	(void)arg;
 	if (!u->unleased || u->name == NULL || !user_alive(u))

@@ -75,6 +75,42 @@ class Migrate(unittest.TestCase):
         self.assertEqual(self.schema(self.fresh_url), before)
         self.assertEqual(self.psql(self.old_url, "-c", "SELECT count(*) FROM users"), "3")
 
+    def test_old_name_keys_rekeyed(self):
+        """chat_names rows keyed the old way (A-Z lower-cased, in SQL) get lib/namekey's
+        key from the back end (back-end/name_rekey.c); tombstones stay effective."""
+        self.pg.psql("CREATE DATABASE names OWNER parley")
+        url = self.pg.url.rsplit("/", 1)[0] + "/names"
+        self.psql(url, "-f", os.path.join(HERE, "fixtures", "schema-9a55b4a.sql"))
+        rows = [  # name, owner ('' = tombstone), lease
+            ("\u0410lice", "", "'infinity'"),             # Cyrillic А, deleted account
+            ("alice", "r1", "now() + '1 hour'"),          # live lease, now the same key
+            ("\uff22ob", "r2", "now() + '1 hour'"),      # fullwidth Ｂ
+            ("Zo\u00eb", "", "'infinity'"),                # ë composed
+            ("Al\u00adice", "r3", "now() + '1 hour'"),   # soft hyphen: no key now
+            ("CAROL", "", "'infinity'"),                    # ASCII: key unchanged
+        ]
+        values = ", ".join(
+            f"(translate('{n}', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), "
+            f"'{n}', '{o}', 't', {lease})" for n, o, lease in rows)
+        self.psql(url, "-c", "INSERT INTO chat_names (name_key, name, owner, token, "
+                  f"lease_until) VALUES {values}")
+        self.migrate(url)
+        services = h.Services(h.RabbitMQ().url, url)
+        be = h.backend(services, test="backend_migrate")[0]
+        expect = sorted([("al\u00adice", "Al\u00adice", "r3"), ("alice", "\u0410lice", ""),
+                         ("bob", "\uff22ob", "r2"), ("carol", "CAROL", ""),
+                         ("zoe\u0308", "Zo\u00eb", "")])
+
+        def keys():
+            out = self.psql(url, "-c", "SELECT name_key, name, owner FROM chat_names")
+            return sorted(tuple(line.split("|")) for line in out.splitlines())
+        h.wait_for(lambda: keys() == expect, 30, f"rekeyed rows {expect}, have {keys()}")
+        self.assertIn("chat names rekeyed moved=3 kept_without_key=1", be.log())
+        self.assertEqual(be.stop(), 0)
+        be = h.backend(services, test="backend_migrate")[0]   # again: nothing moves
+        self.assertEqual(keys(), expect)
+        self.assertEqual(be.stop(), 0)
+
     def test_migration_stops_at_a_broken_file(self):
         broken = os.path.join(h.artifact_dir("backend_migrate"), "db-broken")
         os.makedirs(broken, exist_ok=True)
