@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The chat name and room limits are written in three places that must
 agree: chat/proto/vocab.h (server and client), back-end/action_chat.c (the
-back end's checks) and db/020-chat.sql (the schema's CHECKs).  Fails, naming
+back end's checks) and db/020-chat.sql (the schema's CHECKs); the name keys'
+limit is lib/namekey.h's and db/062-name-keys.sql's.  Fails, naming
 the place, when one of them differs."""
 
 import os
@@ -48,9 +49,13 @@ def main():
         ("back-end/action_chat.c CHAT_ROOM_MAX == ROOM_MAX_CHARS",
          backend.get("CHAT_ROOM_MAX") == room_chars),
     ]
-    for col in ("name_key", "name", "sender"):
+    for col in ("name", "sender"):
         checks.append((f"db/020-chat.sql length({col}) == NAME_MAX_BYTES",
                        sql.get(col) == name_bytes))
+    # A key can be longer than its name (lib/namekey.h); db/062 widens it.
+    checks.append(("db/062-name-keys.sql length(name_key) == namekey.h NAMEKEY_MAX",
+                   sql_limits("db/062-name-keys.sql").get("name_key") ==
+                   c_defines("lib/namekey.h").get("NAMEKEY_MAX")))
     checks.append(("db/020-chat.sql length(room) == ROOM_MAX_CHARS",
                    sql.get("room") == room_chars))
     bad = [what for what, ok in checks if not ok]
