@@ -1,9 +1,9 @@
 /*
  * namekey.c — the key of a chat name (docs/chat.md, Names).  Each code point
  * of the name is checked against the refused classes, then replaced by its
- * key string from the generated table (NFKD, full case folding, NFKD, the
- * confusable prototype, settled: every character of a key string is its
- * own key); Hangul syllables are decomposed here.  The concatenation is put
+ * key string from the generated table (NFKD, the confusable prototype, full
+ * case folding, settled: every character of a key string is its own key;
+ * scripts/gen-namekey.py); Hangul syllables are decomposed here.  The concatenation is put
  * in canonical order (combining marks sorted by class) and encoded as UTF-8.
  */
 #include <stdint.h>

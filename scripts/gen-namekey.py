@@ -12,10 +12,11 @@ and writes three sorted tables:
             combining marks (which need a base before them);
   ccc       ranges of non-zero canonical combining classes (for reordering);
   map       code point -> its key string, for every code point whose key is
-            not itself: NFKD, then full case folding (C+F), then NFKD again,
-            then the confusable prototype (non-ASCII only: ASCII names keep the
-            lab's key, their lower case), repeated until every character of
-            the result maps to itself.  Hangul syllables are decomposed by
+            not itself: NFKD, the confusable prototype (non-ASCII only: ASCII
+            names keep the lab's key, their lower case; the letters of one case
+            class share the prototype, a capital's first), NFKD, full
+            case folding (C+F), NFKD, repeated until every character of the
+            result maps to itself.  Hangul syllables are decomposed by
             namekey.c's code, so only the jamo are in the table.
 
 --check compares OUTPUT (default lib/namekey_table.c) with what would be
@@ -154,10 +155,42 @@ def build():
                 j -= 1
         return s
 
+    # Confusables first, then case folding.  Names are equal in any case, so
+    # all the letters of one case class (those with the same simple case
+    # folding) take one prototype: a capital's (Lu, Lt) if one has any, else
+    # the others'.  The look-alike of Cyrillic Т is T, and т (which looks
+    # like ᴛ) goes with it; Greek μ goes with Μ (M), not with u.  Of the
+    # capitals only the I-likes need care: Unicode maps them to "l" (I itself
+    # looks like l), but ASCII keeps I and l apart (i is I's key), so an "l"
+    # in a capital's prototype is taken as an I (Ю: "lO" -> "IO").
+    members = {}
+    for x, f in fold.items():
+        if len(f) == 1:
+            members.setdefault(f[0], []).append(x)
+
+    def capital(m):
+        return gc.get(m) in ("Lu", "Lt")
+
+    def class_proto(x):
+        rep = fold[x][0] if len(fold.get(x, [])) == 1 else x
+        if rep < 0x80:
+            return None
+        cands = sorted(members.get(rep, []) + [rep])
+        for m in [m for m in cands if capital(m)] + [m for m in cands if not capital(m)]:
+            if m in proto:
+                return [0x49 if y == 0x6C and capital(m) else y for y in proto[m]]
+        return None
+
+    def confusable(x):
+        if x < 0x80:
+            return [x]
+        p = class_proto(x)
+        return p if p is not None else [x]
+
     def step(c):
-        s = [y for x in nfkd(c) for y in fold.get(x, [x])]
+        s = [y for x in nfkd(c) for y in confusable(x)]
         s = [y for x in s for y in nfkd(x)]
-        s = [y for x in s for y in (proto.get(x, [x]) if x >= 0x80 else [x])]
+        s = [y for x in s for y in fold.get(x, [x])]
         return [y for x in s for y in nfkd(x)]
 
     memo = {}

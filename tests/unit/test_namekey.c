@@ -77,6 +77,18 @@ test_lookalikes(void)
 	CHECK(same("\xce\x91lice", "alice"));		/* Greek Α */
 	CHECK(same("\xf0\x9d\x90\x80lice", "alice"));	/* bold 𝐀 */
 	CHECK(same("\xd0\x86van", "Ivan"));		/* Cyrillic І */
+	CHECK(same("\xd1\x96van", "ivan"));		/* Cyrillic і */
+	CHECK(same("\xd0\xa2om", "Tom"));		/* Cyrillic Т */
+	CHECK(same("\xd1\x82om", "Tom"));		/* its т, case-blind */
+	CHECK(same("\xce\x92ob", "bob"));		/* Greek Β */
+	CHECK(same("\xce\x9dick", "nick"));		/* Greek Ν */
+	CHECK(same("\xd0\xae", "IO"));		/* Ю */
+	/* Case folding beyond ASCII: Cyrillic and Greek names in any case. */
+	CHECK(same("\xd0\xa2\xd0\x98\xd0\x9c\xd0\xa3\xd0\xa0",
+	    "\xd1\x82\xd0\xb8\xd0\xbc\xd1\x83\xd1\x80"));	/* ТИМУР */
+	CHECK(same("\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91",
+	    "\xcf\x83\xce\xbf\xcf\x86\xce\xb9\xce\xb1"));	/* ΣΟΦΙΑ */
+	CHECK(same("\xe1\x8e\xaa", "\xea\xad\xba"));	/* Cherokee Ꭺ ꭺ */
 	CHECK(same("STRA\xc3\x9f" "E", "strasse"));	/* ß folds to ss */
 	CHECK(same("\xe1\xba\x9e", "ss"));		/* capital ẞ */
 	CHECK(same("\xc3\xa9mile", "e\xcc\x81mile"));	/* é = e + U+0301 */
