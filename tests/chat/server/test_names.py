@@ -43,11 +43,11 @@ class Names(unittest.TestCase):
     def test_lookalikes_taken_on_both_replicas(self):
         tag = uuid.uuid4().hex[:6]
         self.client(self.a).login(f"Alice{tag}")
-        for srv in (self.a, self.b):
+        for i, srv in enumerate((self.a, self.b)):
             cl = self.client(srv)
             for name in (f"{CYR_A}lice{tag}", f"{FULL_A}LICE{tag}", f"alice{tag}"):
                 self.refused(cl, name, "name_taken", "taken")
-            cl.login(f"bob{tag}", features=["error"])
+            cl.login(f"bob{i}{tag}", features=["error"])
             cl.chat(f"/nick {CYR_A}lice{tag}")
             self.assertEqual(cl.recv()["code"], "name_taken")
             cl.quit()
