@@ -35,38 +35,30 @@ struct nk_out {
 	int		full;
 };
 
+static int
+nk_range_cmp(const void *key, const void *elem)
+{
+	uint32_t		 cp = *(const uint32_t *)key;
+	const struct nk_range	*r = elem;
+
+	return cp < r->lo ? -1 : cp > r->hi ? 1 : 0;
+}
+
+static int
+nk_map_cmp(const void *key, const void *elem)
+{
+	uint32_t		 cp = *(const uint32_t *)key;
+	const struct nk_map	*m = elem;
+
+	return cp < m->cp ? -1 : cp > m->cp ? 1 : 0;
+}
+
 static unsigned
 nk_range_val(const struct nk_range *t, size_t n, uint32_t cp)
 {
-	size_t lo = 0, hi = n, mid;
+	const struct nk_range *r = bsearch(&cp, t, n, sizeof(*t), nk_range_cmp);
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (cp < t[mid].lo)
-			hi = mid;
-		else if (cp > t[mid].hi)
-			lo = mid + 1;
-		else
-			return t[mid].val;
-	}
-	return 0;
-}
-
-static const struct nk_map *
-nk_lookup(uint32_t cp)
-{
-	size_t lo = 0, hi = nk_nmap, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (cp < nk_map[mid].cp)
-			hi = mid;
-		else if (cp > nk_map[mid].cp)
-			lo = mid + 1;
-		else
-			return &nk_map[mid];
-	}
-	return NULL;
+	return r != NULL ? r->val : 0;
 }
 
 static void
@@ -93,7 +85,8 @@ nk_put_key(struct nk_out *o, uint32_t cp)
 	size_t			 len, k;
 	uint32_t		 c;
 
-	if ((m = nk_lookup(cp)) == NULL) {
+	if ((m = bsearch(&cp, nk_map, nk_nmap, sizeof(*m), nk_map_cmp)) ==
+	    NULL) {
 		nk_put(o, cp);
 		return;
 	}
