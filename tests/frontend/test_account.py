@@ -281,7 +281,8 @@ class AccountHttp(unittest.TestCase):
     def test_delete_account(self):
         b, m, p = self.signed_up()
         other = self.second(m, p)
-        name = "Tomb" + uuid.uuid4().hex[:8]
+        tag = uuid.uuid4().hex[:8]
+        name = "T\u00f6mb" + tag
         db(self.services, "UPDATE users SET chat_name = %s WHERE email = %s", (name, m))
         db(self.services, "INSERT INTO chat_messages (room, origin, seq, sender, content, ts) "
            "VALUES ('general', %s, 1, %s, 'hello', 0)", (uuid.uuid4().hex, name))
@@ -311,8 +312,9 @@ class AccountHttp(unittest.TestCase):
                             (b.source,))[0][0], 0, "throttling data gone")
         self.assertEqual(other.get("/secret").status, 303)
         self.assertEqual(Browser(self.fe.port).login(m, p).status, 401)
-        # The name is a tombstone: no chat server can take it, in any case.
-        for n in (name, name.upper()):
+        # The name is a tombstone: no chat server can take it, in any case or
+        # look-alike (its key is lib/namekey's: Cyrillic Т, o + U+0308).
+        for n in (name, name.upper(), "\u0422o\u0308mb" + tag):
             reply = self.chat_rpc.call("CHAT_CLAIM", {"owner": "srv-" + uuid.uuid4().hex[:6],
                                                       "token": "t1", "name": n, "ttl_s": 30})
             self.assertEqual((reply["success"], reply.get("taken")), (False, True), reply)
