@@ -10,7 +10,9 @@
 
 const struct config_setting fe_settings[] = {
 	{ "PORT", CONFIG_UINT(FE(port)), 8080, 1, 65535, NULL, 0,
-	    "HTTP port; also serves /healthz, /readyz, /metrics" },
+	    "HTTP port; also serves /healthz, /readyz" },
+	{ "ADMIN_PORT", CONFIG_UINT(FE(admin_port)), 8083, 1, 65535, NULL, 0,
+	    "/healthz, /readyz, /metrics (not for the public network)" },
 	{ "AMQP_URL", CONFIG_STR(FE(amqp_url)), 0, 0, 0, NULL, CONFIG_REQUIRED,
 	    "RabbitMQ URI amqp://user:pass@host:5672[/vhost]" },
 	CONFIG_ROW_RPC_QUEUE(FE(rpc_queue.name)),
@@ -25,11 +27,15 @@ const struct config_setting fe_settings[] = {
 	{ "HTTP_THREADS", CONFIG_UINT(FE(http_threads)), 0, 1, 64, NULL,
 	    CONFIG_CORES, "libmicrohttpd event threads" },
 	{ "HTTP_MAX_CONN", CONFIG_UINT(FE(http_max_conn)), 1000, 1, 100000,
-	    NULL, 0, "open connections" },
+	    NULL, 0, "open connections; a new one past it closes the one "
+	    "that has waited longest for its client" },
 	{ "HTTP_MAX_CONN_PER_IP", CONFIG_UINT(FE(http_max_conn_per_ip)), 64, 0,
 	    100000, NULL, 0, "connections per client address, 0 = unlimited" },
 	{ "HTTP_TIMEOUT_S", CONFIG_UINT(FE(http_timeout_s)), 30, 1, 3600, NULL,
 	    0, "idle connection timeout" },
+	{ "HTTP_REQUEST_TIMEOUT_S", CONFIG_UINT(FE(http_request_timeout_s)), 10,
+	    1, 3600, NULL, 0, "a request's whole header and body must arrive "
+	    "within this, however slowly it trickles" },
 	{ "HASH_THREADS", CONFIG_UINT(FE(hash_threads)), 0, 1, 64, NULL,
 	    CONFIG_CORES, "concurrent Argon2id hashes" },
 	{ "HASH_QUEUE_MAX", CONFIG_UINT(FE(hash_queue_max)), 256, 1, 100000,

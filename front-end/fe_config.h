@@ -12,6 +12,7 @@
 
 struct fe_config {
 	unsigned		 port;
+	unsigned		 admin_port;
 	const char		*amqp_url;
 	struct rpc_queue_config	 rpc_queue;
 	const char		*session_secret;
@@ -21,6 +22,7 @@ struct fe_config {
 	unsigned		 http_max_conn;
 	unsigned		 http_max_conn_per_ip;	/* 0: unlimited */
 	unsigned		 http_timeout_s;
+	unsigned		 http_request_timeout_s;
 	unsigned		 hash_threads;
 	unsigned		 hash_queue_max;
 	unsigned		 argon2_iterations;

@@ -13,6 +13,7 @@ struct frontend {
 	struct rpc_client	*rpc;
 	struct hasher		*hasher;
 	struct http		*http;
+	struct admin_http	*admin;		/* /metrics, off the public port */
 	struct counter		*logins_ok, *logins_failed, *logins_throttled;
 	struct counter		*registrations;
 };

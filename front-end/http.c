@@ -3,6 +3,7 @@
  * session checks, suspension for asynchronous work, responses with the
  * security headers.  docs/frontend.md explains the threading.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <pthread.h>
@@ -18,12 +19,14 @@
 #include "clock.h"
 #include "frontend.h"
 #include "http.h"
+#include "http_conn.h"
 #include "log.h"
 #include "metrics.h"
 #include "xmalloc.h"
 
 #define HTTP_CONN_MEMORY	32768	/* per connection: headers + buffer */
 #define HTTP_RPC_ACTIONS	32	/* actions with kept metric handles */
+#define HTTP_FD_RESERVE		256	/* descriptors kept for all but HTTP */
 
 /* The statuses the site answers with: their counters are kept per route. */
 static const unsigned http_statuses[] = {
@@ -41,6 +44,7 @@ struct http_rpc_metrics {
 struct http {
 	struct MHD_Daemon	*daemon;
 	struct frontend		*fe;
+	struct http_conns	*conns;		/* the connection budget */
 	atomic_int		 inflight;	/* struct req alive */
 	struct http_site	 site;
 	/* [route index, or nroutes for "other"][status index], filled on
@@ -263,7 +267,8 @@ http_rpc_refused(const char *action, json_t *reply)
 		clean[i] = msg[i] >= ' ' && msg[i] < 0x7f && msg[i] != '"' ?
 		    msg[i] : '?';
 	clean[i] = '\0';
-	log_warnx("rpc refused action=%s message=\"%s\"", action, clean);
+	log_ratelimited(LOG_LEVEL_WARN, 20, 10,
+	    "rpc refused action=%s message=\"%s\"", action, clean);
 }
 
 static void
@@ -318,7 +323,8 @@ http_rpc_done(enum rpc_status status, json_t *reply, void *arg)
 	seconds = (double)(clock_now_us() - req->rpc_start_us) / 1e6;
 	http_rpc_count(req->http, req->rpc_action, status, seconds);
 	if (status != RPC_OK)
-		log_warnx("rpc failed action=%s status=%s ms=%.0f",
+		log_ratelimited(LOG_LEVEL_WARN, 10, 10,
+		    "rpc failed action=%s status=%s ms=%.0f",
 		    req->rpc_action, rpc_status_name(status), seconds * 1e3);
 	else if (!json_is_true(json_object_get(reply, "success")))
 		http_rpc_refused(req->rpc_action, reply);
@@ -370,7 +376,7 @@ http_hash(struct req *req)
 	if (hasher_submit(req->fe->hasher, &req->job) == -1) {
 		MHD_resume_connection(req->conn);
 		req->state = REQ_RUNNING;
-		log_warnx("hasher queue full");
+		log_ratelimited(LOG_LEVEL_WARN, 5, 10, "hasher queue full");
 		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	}
 	return STEP_WAIT;
@@ -467,7 +473,8 @@ http_prepare(struct req *req)
 		return http_refuse(req, MHD_HTTP_BAD_REQUEST);
 	token = form_get(&req->form, "csrf_token");
 	if (!session_csrf_check(&req->fe->keys, req->csrf_cookie, token)) {
-		log_info("csrf rejected route=%s ip=%s reason=%s",
+		log_ratelimited(LOG_LEVEL_INFO, 10, 10,
+		    "csrf rejected route=%s ip=%s reason=%s",
 		    req->route->path, req->ip, req->csrf_cookie[0] == '\0' ?
 		    "no-cookie" : token == NULL ? "no-token" : "mismatch");
 		return http_refuse(req, MHD_HTTP_FORBIDDEN);
@@ -538,13 +545,55 @@ http_dispatch(struct req *req)
 
 /* --- libmicrohttpd callbacks ------------------------------------------- */
 
+/* The framing headers of a request, counted: a proxy in front may read an
+ * ambiguous request differently from us (request smuggling). */
+struct http_framing {
+	unsigned	 hosts, lengths, encodings;
+	const char	*length;
+	int		 lengths_differ;
+};
+
+static enum MHD_Result
+http_framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct http_framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		f->hosts++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->encodings++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->lengths++ > 0 && strcmp(f->length, value) != 0)
+			f->lengths_differ = 1;
+		f->length = value;
+	}
+	return MHD_YES;
+}
+
+/* Both Content-Length and Transfer-Encoding, two different lengths, or
+ * two Hosts: refused. */
+static int
+http_framing_ambiguous(struct MHD_Connection *conn)
+{
+	struct http_framing f;
+
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, http_framing_header,
+	    &f);
+	return f.hosts > 1 || f.lengths_differ ||
+	    (f.lengths > 0 && f.encodings > 0);
+}
+
 static struct req *
 http_req_new(struct http *h, struct MHD_Connection *conn, const char *url,
     const char *method)
 {
-	struct req	*req = xcalloc(1, sizeof(*req));
-	const char	*clen;
-	int		 known;
+	struct req			*req = xcalloc(1, sizeof(*req));
+	const union MHD_ConnectionInfo	*ci;
+	const char			*clen;
+	int				 known;
 
 	atomic_fetch_add(&h->inflight, 1);
 	req->fe = h->fe;
@@ -552,9 +601,19 @@ http_req_new(struct http *h, struct MHD_Connection *conn, const char *url,
 	req->conn = conn;
 	req->start_us = clock_now_us();
 	req->head = strcmp(method, "HEAD") == 0;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	req->budget = ci != NULL ? ci->socket_context : NULL;
 	http_client_ip(req);
 	req->route = http_route(h, url, method, &known);
 	req->route_label = req->route != NULL ? req->route->path : "other";
+	if (http_framing_ambiguous(conn)) {
+		log_ratelimited(LOG_LEVEL_INFO, 5, 10,
+		    "http request refused reason=ambiguous-framing ip=%s",
+		    req->ip);
+		http_error(req, MHD_HTTP_BAD_REQUEST);
+		req->resp.close = 1;
+		return req;
+	}
 	if (req->route == NULL) {
 		http_error(req, known ? MHD_HTTP_METHOD_NOT_ALLOWED :
 		    MHD_HTTP_NOT_FOUND);
@@ -572,6 +631,14 @@ http_req_new(struct http *h, struct MHD_Connection *conn, const char *url,
 	}
 	req->state = REQ_BODY;
 	return req;
+}
+
+/* The client has sent what it had to: off the waiting list. */
+static void
+http_busy(struct req *req)
+{
+	if (req->budget != NULL)
+		http_conns_busy(req->http->conns, req->budget);
 }
 
 static void
@@ -598,8 +665,10 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)version;
 	if (req == NULL) {
 		*con_cls = req = http_req_new(h, conn, url, method);
-		if (req->state == REQ_NEW)	/* refused from the headers */
+		if (req->state == REQ_NEW) {	/* refused from the headers */
+			http_busy(req);
 			return http_send(req);
+		}
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
@@ -610,6 +679,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (req->state == REQ_RESPONDED)
 		return MHD_YES;
+	if (req->state == REQ_BODY)	/* the whole request is here */
+		http_busy(req);
 	req->state = REQ_RUNNING;
 	if (http_dispatch(req) == STEP_WAIT)
 		return MHD_YES;
@@ -626,6 +697,8 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (req == NULL)
 		return;
+	if (req->budget != NULL)	/* waits for the next request now */
+		http_conns_waiting(h->conns, req->budget);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_debug("http request ended early route=%s code=%d",
 		    req->route_label, (int)toe);
@@ -647,6 +720,52 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&h->inflight, 1);
 }
 
+static void
+http_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http			*h = cls;
+	struct http_conn		*c = *socket_context;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL)
+			return;
+		*socket_context = c = xcalloc(1, sizeof(*c));
+		http_conns_opened(h->conns, c, ci->connect_fd);
+	} else if (c != NULL) {
+		http_conns_closed(h->conns, c);
+		free(c);
+		*socket_context = NULL;
+	}
+}
+
+/*
+ * libmicrohttpd's own limit: the budget's cap plus room for the evicted
+ * connections it has not closed yet, within the descriptors the process
+ * may open.
+ */
+static unsigned
+http_mhd_limit(unsigned *cap)
+{
+	struct rlimit	rl;
+	unsigned	room, most;
+
+	room = *cap / 16 > 16 ? *cap / 16 : 16;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)*cap + room + HTTP_FD_RESERVE) {
+		most = rl.rlim_cur > HTTP_FD_RESERVE + 2 * room ?
+		    (unsigned)rl.rlim_cur - HTTP_FD_RESERVE - room : 1;
+		log_warnx("config HTTP_MAX_CONN=%u above the descriptor limit "
+		    "nofile=%llu, using %u", *cap,
+		    (unsigned long long)rl.rlim_cur, most);
+		*cap = most;
+	}
+	return *cap + room;
+}
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void
@@ -660,7 +779,8 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_warnx("libmicrohttpd reason=\"%s\"", msg);
+	log_ratelimited(LOG_LEVEL_WARN, 10, 10, "libmicrohttpd reason=\"%s\"",
+	    msg);
 }
 #pragma GCC diagnostic pop
 
@@ -673,9 +793,13 @@ http_start(struct frontend *fe, const struct http_site *site, char *err,
 	unsigned	 flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_DUAL_STACK | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG;
+	unsigned	 cap, limit;
 
 	h->fe = fe;
 	h->site = *site;
+	cap = cfg->http_max_conn;
+	limit = http_mhd_limit(&cap);
+	h->conns = http_conns_start(cap, cfg->http_request_timeout_s * 1000);
 	h->counts = xcalloc((site->nroutes + 1) * HTTP_NSTATUSES,
 	    sizeof(*h->counts));
 	pthread_mutex_init(&h->rpc_lock, NULL);
@@ -683,15 +807,17 @@ http_start(struct frontend *fe, const struct http_site *site, char *err,
 	    http_access, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 	    MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads,
-	    MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_conn,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_max_conn_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_connection, h,
 	    MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on port %u", cfg->port);
+		http_conns_stop(h->conns);
 		free(h->counts);
 		free(h);
 		return NULL;
@@ -717,6 +843,7 @@ http_stop(struct http *h, unsigned wait_ms)
 		return;
 	}
 	MHD_stop_daemon(h->daemon);
+	http_conns_stop(h->conns);
 	pthread_mutex_destroy(&h->rpc_lock);
 	free(h->counts);
 	free(h);

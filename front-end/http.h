@@ -30,6 +30,7 @@
 struct req;
 struct frontend;
 struct http;
+struct http_conn;
 
 enum step { STEP_RESPOND, STEP_WAIT };
 
@@ -85,6 +86,7 @@ struct req {
 	struct frontend		*fe;
 	struct http		*http;
 	struct MHD_Connection	*conn;
+	struct http_conn	*budget;	/* its connection's place */
 	const struct route	*route;
 	const char		*route_label;	/* for metrics */
 	enum req_state		 state;

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "admin_http.h"
 #include "auth.h"
 #include "cli.h"
 #include "denylist.h"
@@ -49,7 +50,6 @@ static const struct route frontend_routes[] = {
 	{ "GET",  "/favicon.ico",	site_icon,	0 },
 	{ "GET",  "/healthz",		site_healthz,	0 },
 	{ "GET",  "/readyz",		site_readyz,	0 },
-	{ "GET",  "/metrics",		site_metrics,	0 },
 };
 
 static const struct http_site frontend_site = {
@@ -61,8 +61,8 @@ static const char usage[] =
 "usage: front-end [--help | --version | --healthcheck]\n"
 "\n"
 "The Parley web site: register, log in, log out, a members' page; also\n"
-"/healthz, /readyz (RabbitMQ reachable) and /metrics on the same port\n"
-"(docs/frontend.md has the details).\n";
+"/healthz and /readyz (RabbitMQ reachable) on the same port; /metrics only\n"
+"on ADMIN_PORT (docs/frontend.md has the details).\n";
 
 static void
 frontend_metrics(struct frontend *fe)
@@ -77,6 +77,14 @@ frontend_metrics(struct frontend *fe)
 	    "result=\"throttled\"", help);
 	fe->registrations = metrics_counter("parley_registrations_total", "",
 	    "Accounts created");
+}
+
+static int
+frontend_ready(void *arg)
+{
+	struct frontend *fe = arg;
+
+	return rpc_client_ready(fe->rpc);
 }
 
 static void
@@ -96,6 +104,9 @@ frontend_start(struct frontend *fe)
 	if ((fe->rpc = rpc_client_start("rpc", cfg->amqp_url, &cfg->rpc_queue,
 	    err, sizeof(err))) == NULL)
 		fatalx("config invalid: %s", err);
+	if ((fe->admin = admin_http_start(cfg->admin_port, frontend_ready, fe,
+	    err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if ((fe->http = http_start(fe, &frontend_site, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -123,9 +134,9 @@ main(int argc, char **argv)
 	log_init("front-end", fe.cfg.log_level);
 	mq_set_heartbeat(fe.cfg.amqp_heartbeat);
 	frontend_start(&fe);
-	log_info("started version=%s port=%u http_threads=%u hash_threads=%u "
+	log_info("started version=%s port=%u admin_port=%u http_threads=%u hash_threads=%u "
 	    "argon2_memory_kib=%u argon2_iterations=%u cookie_secure=%d "
-	    "common_passwords=%zu", PARLEY_VERSION, fe.cfg.port,
+	    "common_passwords=%zu", PARLEY_VERSION, fe.cfg.port, fe.cfg.admin_port,
 	    fe.cfg.http_threads, fe.cfg.hash_threads,
 	    fe.cfg.argon2_memory_kib, fe.cfg.argon2_iterations,
 	    fe.cfg.cookie_secure, denylist_size());
@@ -134,6 +145,7 @@ main(int argc, char **argv)
 	log_info("stopping signal=%d", sig);
 	/* Requests in flight finish first: they need the RPC client. */
 	http_stop(fe.http, fe.cfg.rpc_timeout_ms + 5000);
+	admin_http_stop(fe.admin);
 	rpc_client_stop(fe.rpc);
 	hasher_stop(fe.hasher);
 	log_info("stopped");

@@ -5,7 +5,6 @@
 #include "embedded.h"
 #include "frontend.h"
 #include "html.h"
-#include "metrics.h"
 #include "rpc_client.h"
 #include "site.h"
 #include "xmalloc.h"
@@ -120,21 +119,6 @@ site_readyz(struct req *req)
 	return site_static(req, MHD_HTTP_SERVICE_UNAVAILABLE,
 	    "text/plain; charset=utf-8", "not ready: RabbitMQ unreachable\n",
 	    32);
-}
-
-enum step
-site_metrics(struct req *req)
-{
-	size_t	 len;
-	char	*body;
-
-	if ((body = metrics_render(&len)) == NULL)
-		return site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
-	req->resp.status = MHD_HTTP_OK;
-	req->resp.body = body;
-	req->resp.len = len;
-	req->resp.type = "text/plain; version=0.0.4; charset=utf-8";
-	return STEP_RESPOND;
 }
 
 static const struct {

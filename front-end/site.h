@@ -14,7 +14,6 @@ enum step	site_style(struct req *);
 enum step	site_icon(struct req *);
 enum step	site_healthz(struct req *);
 enum step	site_readyz(struct req *);
-enum step	site_metrics(struct req *);
 
 /* The page context for req: title, signed-in user, CSRF token. */
 void		site_page(struct req *, struct page *, const char *title);

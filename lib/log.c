@@ -13,11 +13,15 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 static const char *log_progname = "parley";
 static enum log_level log_min = LOG_LEVEL_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_mutex_t log_limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t (*log_limit_now)(void) = clock_now_ms;
 
 static const char *const log_names[] = { "debug", "info", "warn", "fatal" };
 
@@ -146,4 +150,60 @@ fatal(const char *fmt, ...)
 	    fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+void
+log_limit_clock(uint64_t (*now_ms)(void))
+{
+	log_limit_now = now_ms != NULL ? now_ms : clock_now_ms;
+}
+
+/* The literal part of fmt before its first conversion: names the event. */
+static void
+log_limit_event(const char *fmt, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; fmt[i] != '\0' && fmt[i] != '%' && i < len - 1; i++)
+		buf[i] = fmt[i] == '"' ? '\'' : fmt[i];
+	while (i > 0 && (buf[i - 1] == ' ' || buf[i - 1] == '='))
+		i--;
+	buf[i] = '\0';
+}
+
+void
+log_limited(struct log_limit *ll, enum log_level level, unsigned n,
+    unsigned interval_s, const char *fmt, ...)
+{
+	unsigned long	suppressed = 0;
+	uint64_t	now;
+	char		event[64];
+	va_list		ap;
+
+	if (!log_level_enabled(level))
+		return;
+	pthread_mutex_lock(&log_limit_lock);
+	now = log_limit_now();
+	if (ll->lines == 0 || now - ll->window_start_ms >=
+	    (uint64_t)interval_s * 1000) {
+		ll->window_start_ms = now;
+		ll->lines = 0;
+	}
+	if (ll->lines >= n) {
+		ll->suppressed++;
+		pthread_mutex_unlock(&log_limit_lock);
+		return;
+	}
+	ll->lines++;
+	suppressed = ll->suppressed;
+	ll->suppressed = 0;
+	pthread_mutex_unlock(&log_limit_lock);
+	if (suppressed > 0) {
+		log_limit_event(fmt, event, sizeof(event));
+		log_warnx("log suppressed lines=%lu event=\"%s\"", suppressed,
+		    event);
+	}
+	va_start(ap, fmt);
+	log_vwrite(level, NULL, fmt, ap);
+	va_end(ap);
 }

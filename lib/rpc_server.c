@@ -56,7 +56,8 @@ rpc_server_dispatch(struct rpc_server *srv, const struct mq_message *msg)
 
 	if (rpc_request_parse(msg->body, msg->body_len, &root, &action, &data,
 	    err, sizeof(err)) == -1) {
-		log_info("rpc bad request reason=\"%s\"", err);
+		log_ratelimited(LOG_LEVEL_INFO, 20, 10,
+		    "rpc bad request reason=\"%s\"", err);
 		return jsonx_failure(err);
 	}
 	origin.queue = msg->consumer_tag;
@@ -77,7 +78,8 @@ rpc_server_on_message(struct mq *mq, const struct mq_message *msg, void *arg)
 
 	if (msg->reply_to == NULL) {
 		/* Nowhere to answer: drop it rather than loop on it. */
-		log_warnx("rpc request without reply_to dropped tag=%llu",
+		log_ratelimited(LOG_LEVEL_WARN, 20, 10,
+		    "rpc request without reply_to dropped tag=%llu",
 		    (unsigned long long)msg->delivery_tag);
 		mq_ack(mq, msg->delivery_tag);
 		return;

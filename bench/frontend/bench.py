@@ -209,7 +209,7 @@ def main():
     daemons = {"front-end": fe.proc.pid, "back-end": backend.proc.pid,
                "RabbitMQ": services.rabbitmq.proc.pid,
                "PostgreSQL": postmaster_pid(services.postgres)}
-    before = fc.Browser(fe.port).get("/metrics").body
+    before = fc.metrics(fe)
     cpu0 = {k: cpu_seconds(p) for k, p in daemons.items()}
     perf = None
     if args.perf:
@@ -221,7 +221,7 @@ def main():
         perf.send_signal(2)
         perf.wait(timeout=60)
     cpu1 = {k: cpu_seconds(p) for k, p in daemons.items()}
-    after = fc.Browser(fe.port).get("/metrics").body
+    after = fc.metrics(fe)
     ok = metric(after, 'parley_logins_total{result="ok"}') - metric(before, 'parley_logins_total{result="ok"}')
     vsum = metric(after, 'parley_password_hash_seconds_sum{op="verify"}') - \
         metric(before, 'parley_password_hash_seconds_sum{op="verify"}')

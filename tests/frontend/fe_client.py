@@ -37,21 +37,28 @@ def _retry_port_race(start, attempts=4):
 
 
 def frontend(services, env=None, name="front-end", test=None, wait=True):
-    """Start a front-end on a free port; wait for /readyz."""
+    """Start a front-end on a free port (and admin port); wait for /readyz."""
     def start():
-        port = h.free_port()
+        port, admin_port = h.free_port(), h.free_port()
         e = {"AMQP_URL": services.amqp_url_for("front"), "PORT": str(port),
+             "ADMIN_PORT": str(admin_port),
              "SESSION_SECRET": SECRET, "AMQP_HEARTBEAT": "5",
              "HTTP_MAX_CONN_PER_IP": "0", "RPC_TIMEOUT_MS": "3000"}
         e.update(env or {})
         d = h.Daemon("front-end", env=e, log_name=name, test=test)
         d.port = port
+        d.admin_port = admin_port
         if wait:
             d.wait_http(port)
         else:
             d.wait_http(port, path="/healthz")
         return d
     return _retry_port_race(start)
+
+
+def metrics(fe):
+    """The front end's /metrics, from its admin port (not the public one)."""
+    return Browser(fe.admin_port).get("/metrics").body
 
 
 def backend(services, test=None, env=None):

@@ -57,7 +57,7 @@ class FrontendFaults(unittest.TestCase):
         self.assertEqual(fc.Browser(self.fe.port).get("/healthz").status, 200)
         self.assertEqual(fc.Browser(self.fe.port).get("/readyz").status, 200,
                          "RabbitMQ is still up")
-        self.assertRegex(fc.Browser(self.fe.port).get("/metrics").body,
+        self.assertRegex(fc.metrics(self.fe),
                          r'parley_rpc_requests_total\{action="[A-Z_]+",result="timeout"\} [1-9]')
         self.__class__.backend = fc.backend(self.services, test=TEST)
         self.assertEqual(b.get("/secret").status, 200, "the session survived")

@@ -285,7 +285,7 @@ class FrontendHttp(unittest.TestCase):
         # The same holds on the other replica (state is in the database).
         r = self.browser(self.fe2).login(m, p)
         self.assertEqual(r.status, 429)
-        metrics = self.browser().get("/metrics").body
+        metrics = fc.metrics(self.fe)
         self.assertRegex(metrics, r'parley_logins_total\{result="throttled"\} [1-9]')
 
     def test_unknown_account_throttled_too(self):
@@ -413,7 +413,8 @@ class FrontendHttp(unittest.TestCase):
         self.assertEqual(b.get("/healthz").status, 200)
         self.assertEqual(b.get("/readyz").status, 200)
         b.get("/login")
-        r = b.get("/metrics")
+        self.assertEqual(b.get("/metrics").status, 404, "/metrics is not public")
+        r = fc.Browser(self.fe.admin_port).get("/metrics")
         self.assertEqual(r.status, 200)
         self.assertTrue(r.header("Content-Type").startswith("text/plain; version=0.0.4"))
         self.assertRegex(r.body, r'parley_http_requests_total\{route="/login",status="200"\} [1-9]')
@@ -426,7 +427,7 @@ class FrontendHttp(unittest.TestCase):
 
     def test_rpc_histogram_in_metrics(self):
         self.signed_up()
-        body = self.browser().get("/metrics").body
+        body = fc.metrics(self.fe)
         self.assertRegex(body, r'parley_rpc_duration_seconds_bucket\{action="REGISTER",le="\+Inf"\} [1-9]')
         self.assertRegex(body, r'parley_rpc_duration_seconds_count\{action="SESSION_CREATE"\} [1-9]')
 
