@@ -76,15 +76,21 @@ acctev_apply(void *arg)
 	acctev_free(ev);
 }
 
+static size_t
+acctev_len(json_t *list)
+{
+	size_t n = json_array_size(list);
+
+	return n > ACCTEV_LIST_MAX ? ACCTEV_LIST_MAX : n;
+}
+
 /* The handles of list (16 hex digits each) into ev. */
 static void
 acctev_sessions(struct acctev *ev, json_t *list)
 {
-	size_t	 i, n = json_array_size(list);
+	size_t	 i, n = acctev_len(list);
 	json_t	*v;
 
-	if (n > ACCTEV_LIST_MAX)
-		n = ACCTEV_LIST_MAX;
 	ev->sessions = xcalloc(n + 1, sizeof(*ev->sessions));
 	ev->session_ptrs = xcalloc(n + 1, sizeof(*ev->session_ptrs));
 	for (i = 0; i < n; i++) {
@@ -102,11 +108,9 @@ acctev_sessions(struct acctev *ev, json_t *list)
 static void
 acctev_tokens(struct acctev *ev, json_t *list)
 {
-	size_t	 i, n = json_array_size(list);
+	size_t	 i, n = acctev_len(list);
 	json_t	*v;
 
-	if (n > ACCTEV_LIST_MAX)
-		n = ACCTEV_LIST_MAX;
 	ev->tokens = xcalloc(n + 1, sizeof(*ev->tokens));
 	for (i = 0; i < n; i++)
 		if (json_is_integer(v = json_array_get(list, i)) &&

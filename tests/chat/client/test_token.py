@@ -12,7 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from clientlib import PipeClient, stop_all  # noqa: E402
 from chat_harness import ChatServer, drain  # noqa: E402
-from parley_harness import RpcClient, backend, shared_services  # noqa: E402
+from parley_harness import RpcClient, backend, shared_services, wait_for  # noqa: E402
 
 FAST = {"CHAT_CLIENT_RECONNECT_BASE_MS": "100", "CHAT_CLIENT_RECONNECT_CAP_MS": "400"}
 
@@ -24,6 +24,8 @@ class Token(unittest.TestCase):
         cls.backends = backend(cls.services, replicas=1, test="chat_client_token")
         cls.front = RpcClient(cls.services.amqp_url, role="front")
         cls.srv = ChatServer(amqp_url=cls.services.amqp_url, name="chat-token")
+        wait_for(lambda: "chat account events consumed" in cls.srv.daemon.log(), 30,
+                 "the account events queue")
 
     @classmethod
     def tearDownClass(cls):

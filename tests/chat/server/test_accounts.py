@@ -8,7 +8,7 @@ import unittest
 import uuid
 
 from chat_harness import ChatServer, Closed, drain
-from parley_harness import RpcClient, backend, free_port, shared_services
+from parley_harness import RpcClient, backend, free_port, shared_services, wait_for
 from test_websocket import WS
 
 ORIGIN = "http://localhost:8080"
@@ -29,6 +29,9 @@ class Accounts(unittest.TestCase):
             srv.ws_port = ws_port
             cls.replicas.append(srv)
         cls.a, cls.b = cls.replicas
+        for srv in cls.replicas:  # events published before the bind would be missed
+            wait_for(lambda: "chat account events consumed" in srv.daemon.log(), 30,
+                     "the account events queue")
 
     @classmethod
     def tearDownClass(cls):
