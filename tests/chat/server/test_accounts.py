@@ -40,10 +40,12 @@ class Accounts(unittest.TestCase):
             srv.stop()
         for be in cls.backends:
             assert be.stop() == 0
-        for srv in cls.replicas:
-            log = srv.daemon.log()
+        for daemon in [srv.daemon for srv in cls.replicas] + cls.backends:
+            log = daemon.log()
+            assert cls.secrets and "chat account login" in "".join(
+                srv.daemon.log() for srv in cls.replicas)
             for secret in cls.secrets:
-                assert secret not in log, "a ticket or token in the chat server's log"
+                assert secret not in log, "a ticket or token in a daemon's log"
 
     secrets = []
 
