@@ -32,6 +32,7 @@
 struct acctev {
 	struct hub_revoke	 rv;
 	char			 reason[48];
+	char			 moved_from[17], moved_to[17];
 	char			(*sessions)[17];
 	const char		**session_ptrs;
 	int64_t			*tokens;
@@ -119,6 +120,22 @@ acctev_tokens(struct acctev *ev, json_t *list)
 	ev->rv.tokens = ev->tokens;
 }
 
+/* {"from": handle, "to": handle}: a session's new handle. */
+static void
+acctev_moved(struct acctev *ev, json_t *moved)
+{
+	json_t *from = json_object_get(moved, "from");
+	json_t *to = json_object_get(moved, "to");
+
+	if (!json_is_string(from) || json_string_length(from) != 16 ||
+	    !json_is_string(to) || json_string_length(to) != 16)
+		return;
+	memcpy(ev->moved_from, json_string_value(from), 17);
+	memcpy(ev->moved_to, json_string_value(to), 17);
+	ev->rv.moved_from = ev->moved_from;
+	ev->rv.moved_to = ev->moved_to;
+}
+
 /* The revocation an event asks for, or NULL (not ours, malformed). */
 static struct acctev *
 acctev_parse(const char *key, json_t *root)
@@ -140,6 +157,7 @@ acctev_parse(const char *key, json_t *root)
 		json_decref(tok);
 	} else
 		acctev_tokens(ev, json_object_get(root, "tokens"));
+	acctev_moved(ev, json_object_get(root, "session_moved"));
 	ev->rv.all = strcmp(key, "account.deleted") == 0 ||
 	    json_is_true(json_object_get(root, "all_sessions"));
 	if (strcmp(key, "account.sessions_revoked") != 0 &&

@@ -259,6 +259,23 @@ class Accounts(unittest.TestCase):
         g.hello(name, FEATURES)
         self.expect_error(g, "reserved")
 
+    def test_password_change_keeps_the_tab_and_a_later_sign_out_finds_it(self):
+        email, laptop, name = self.account()
+        phone = self.session(email)
+        ws = self.ws_login(self.a, self.ticket(laptop), name)
+        token, _ = self.token(phone)
+        term = self.token_login(self.b, token, name)
+        drain(term)
+        moved = uuid.uuid4().hex * 2
+        self.call("PASSWORD_CHANGE", {"id_hash": laptop, "old_hash": "H", "hash": "H2",
+                                      "new_id_hash": moved, "account": "c" * 64})
+        self.closed_signed_out(term)  # tokens go with the old password
+        self.still_open(ws)  # the laptop's session goes on, under a new handle
+        self.call("SESSION_CREATE", {"id_hash": phone, "email": email, "idle_s": 600,
+                                     "absolute_s": 3600})
+        self.call("SESSION_REVOKE_OTHERS", {"id_hash": phone})
+        self.closed_signed_out(ws)
+
     def test_logout_closes_the_sessions_socket(self):
         _, sid, name = self.account()
         ws = self.ws_login(self.b, self.ticket(sid), name)
