@@ -54,6 +54,14 @@ static const struct db_query q_claim = {
 	5, DB_WRITE
 };
 
+/* After a refused claim: the name is an account's (or a tombstone). */
+static const struct db_query q_claim_reserved = {
+	"chat_claim_reserved",
+	"SELECT 1 FROM chat_names WHERE name_key = $1 AND "
+	"lease_until = 'infinity'",
+	1, DB_WRITE
+};
+
 static const struct db_query q_release = {
 	"chat_release",
 	"DELETE FROM chat_names WHERE name_key = $1 AND token = $2",
@@ -170,6 +178,29 @@ chat_name_key(const char *name, char key[NAMEKEY_MAX + 1], const char **why)
 	return 0;
 }
 
+/* A refused claim: "reserved" when an account owns the name for good. */
+static json_t *
+chat_refused(struct db *db, const char *key)
+{
+	const char	*params[1];
+	char		 err[128];
+	PGresult	*res;
+	int		 reserved = 0;
+
+	params[0] = key;
+	if ((res = db_exec(db, &q_claim_reserved, params, err,
+	    sizeof(err))) != NULL) {
+		reserved = PQntuples(res) == 1;
+		PQclear(res);
+	}
+	if (reserved)
+		return json_pack("{sbsssbss}", "success", 0, "message",
+		    "That name belongs to an account", "taken", 1, "code",
+		    "reserved");
+	return json_pack("{sbsssb}", "success", 0, "message", "name taken",
+	    "taken", 1);
+}
+
 json_t *
 action_chat_claim(struct db *db, json_t *data)
 {
@@ -201,8 +232,7 @@ action_chat_claim(struct db *db, json_t *data)
 	ok = PQntuples(res) == 1;
 	PQclear(res);
 	if (!ok)
-		return json_pack("{sbsssb}", "success", 0, "message",
-		    "name taken", "taken", 1);
+		return chat_refused(db, key);
 	return json_pack("{sb}", "success", 1);
 }
 
