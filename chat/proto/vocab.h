@@ -35,6 +35,7 @@
 #define VOCAB_F_TS		"ts"
 #define VOCAB_F_PRIVATE		"private"
 #define VOCAB_F_HISTORY		"history"
+#define VOCAB_F_ID		"id"	/* meta: a chat message's identity */
 #define VOCAB_F_CODE		"code"
 
 /* Names and rooms (docs/chat.md; db/020-chat.sql checks the same). */
