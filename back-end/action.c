@@ -12,8 +12,8 @@
 #include "rpc_server.h"
 
 /*
- * Who may call an action follows its name: CHAT_* only the chat servers,
- * every other action (accounts, sessions, passwords) only the front end.
+ * Who may call an action is a column of the table: the front end (its
+ * queue, its identity) or the chat servers (their exchange and queue).
  */
 enum action_caller {
 	CALLER_NONE,		/* neither: refuse everything */
@@ -22,30 +22,39 @@ enum action_caller {
 };
 
 static const struct {
-	const char	*name;
-	action_fn	 handler;
+	const char		*name;
+	action_fn		 handler;
+	enum action_caller	 caller;
 } action_table[] = {
-	{ "REGISTER",	action_register },
-	{ "GETHASH",	action_gethash },
-	{ "LOGIN_PREPARE",	action_login_prepare },
-	{ "LOGIN_FAILED",	action_login_failed },
-	{ "SETHASH",		action_sethash },
-	{ "SESSION_CREATE",	action_session_create },
-	{ "SESSION_GET",	action_session_get },
-	{ "SESSION_DELETE",	action_session_delete },
-	{ "ACCOUNT_GET",	action_account_get },
-	{ "SESSION_REVOKE",	action_session_revoke },
-	{ "SESSION_REVOKE_OTHERS", action_session_revoke_others },
-	{ "PASSWORD_CHANGE",	action_password_change },
-	{ "ACCOUNT_DELETE",	action_account_delete },
-	{ "RECOVERY_CHECK",	action_recovery_check },
-	{ "RECOVERY_USE",	action_recovery_use },
-	{ "CHAT_CLAIM",		action_chat_claim },
-	{ "CHAT_RELEASE",	action_chat_release },
-	{ "CHAT_HEARTBEAT",	action_chat_heartbeat },
-	{ "CHAT_RETIRE",	action_chat_retire },
-	{ "CHAT_APPEND",	action_chat_append },
-	{ "CHAT_HISTORY",	action_chat_history },
+	{ "REGISTER",		action_register,	CALLER_FRONT },
+	{ "GETHASH",		action_gethash,		CALLER_FRONT },
+	{ "LOGIN_PREPARE",	action_login_prepare,	CALLER_FRONT },
+	{ "LOGIN_FAILED",	action_login_failed,	CALLER_FRONT },
+	{ "SETHASH",		action_sethash,		CALLER_FRONT },
+	{ "SESSION_CREATE",	action_session_create,	CALLER_FRONT },
+	{ "SESSION_GET",	action_session_get,	CALLER_FRONT },
+	{ "SESSION_DELETE",	action_session_delete,	CALLER_FRONT },
+	{ "ACCOUNT_GET",	action_account_get,	CALLER_FRONT },
+	{ "SESSION_REVOKE",	action_session_revoke,	CALLER_FRONT },
+	{ "SESSION_REVOKE_OTHERS", action_session_revoke_others, CALLER_FRONT },
+	{ "PASSWORD_CHANGE",	action_password_change,	CALLER_FRONT },
+	{ "ACCOUNT_DELETE",	action_account_delete,	CALLER_FRONT },
+	{ "RECOVERY_CHECK",	action_recovery_check,	CALLER_FRONT },
+	{ "RECOVERY_USE",	action_recovery_use,	CALLER_FRONT },
+	{ "CHATNAME_GET",	action_chatname_get,	CALLER_FRONT },
+	{ "CHATNAME_SET",	action_chatname_set,	CALLER_FRONT },
+	{ "TICKET_CREATE",	action_ticket_create,	CALLER_FRONT },
+	{ "TOKEN_CREATE",	action_token_create,	CALLER_FRONT },
+	{ "TOKEN_LIST",		action_token_list,	CALLER_FRONT },
+	{ "TOKEN_REVOKE",	action_token_revoke,	CALLER_FRONT },
+	{ "CHAT_CLAIM",		action_chat_claim,	CALLER_CHAT },
+	{ "CHAT_RELEASE",	action_chat_release,	CALLER_CHAT },
+	{ "CHAT_HEARTBEAT",	action_chat_heartbeat,	CALLER_CHAT },
+	{ "CHAT_RETIRE",	action_chat_retire,	CALLER_CHAT },
+	{ "CHAT_APPEND",	action_chat_append,	CALLER_CHAT },
+	{ "CHAT_HISTORY",	action_chat_history,	CALLER_CHAT },
+	{ "CHAT_TICKET_REDEEM",	action_chat_ticket_redeem, CALLER_CHAT },
+	{ "CHAT_TOKEN_REDEEM",	action_chat_token_redeem, CALLER_CHAT },
 };
 
 #define ACTION_N	(sizeof(action_table) / sizeof(action_table[0]))
@@ -93,12 +102,6 @@ action_caller(const struct rpc_origin *o)
 	/* The other queue the back end consumes: the front end's. */
 	return o->exchange[0] == '\0' && action_user_is(o, action_front_user) ?
 	    CALLER_FRONT : CALLER_NONE;
-}
-
-static enum action_caller
-action_owner(const char *action)
-{
-	return strncmp(action, "CHAT_", 5) == 0 ? CALLER_CHAT : CALLER_FRONT;
 }
 
 static json_t *
@@ -165,7 +168,7 @@ action_dispatch(struct db *db, const char *action, json_t *data,
 	pthread_once(&action_metrics_once, action_metrics_init);
 	for (i = 0; i < ACTION_N; i++)
 		if (strcmp(action_table[i].name, action) == 0) {
-			if (action_caller(origin) != action_owner(action))
+			if (action_caller(origin) != action_table[i].caller)
 				reply = action_refuse(action_table[i].name,
 				    origin);
 			else

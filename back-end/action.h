@@ -20,8 +20,8 @@ typedef json_t	*(*action_fn)(struct db *, json_t *data);
 void	 action_set_callers(const char *front_user, const char *chat_user);
 /*
  * Look up action in the table and run it when origin may call it
- * (docs/threat-model.md): account, session and password actions only
- * from the front end's queue, chat actions only from the chat servers'.
+ * (docs/threat-model.md): each action names its one caller in the
+ * table, the front end's queue or the chat servers'.
  * Unknown actions and refused callers get a failure.
  */
 json_t	*action_dispatch(struct db *, const char *action, json_t *data,
@@ -57,5 +57,15 @@ json_t	*action_chat_heartbeat(struct db *, json_t *data);
 json_t	*action_chat_retire(struct db *, json_t *data);
 json_t	*action_chat_append(struct db *, json_t *data);
 json_t	*action_chat_history(struct db *, json_t *data);
+
+/* action_chatacct.c (chat names of accounts, tickets, terminal tokens) */
+json_t	*action_chatname_get(struct db *, json_t *data);
+json_t	*action_chatname_set(struct db *, json_t *data);
+json_t	*action_ticket_create(struct db *, json_t *data);
+json_t	*action_token_create(struct db *, json_t *data);
+json_t	*action_token_list(struct db *, json_t *data);
+json_t	*action_token_revoke(struct db *, json_t *data);
+json_t	*action_chat_ticket_redeem(struct db *, json_t *data);
+json_t	*action_chat_token_redeem(struct db *, json_t *data);
 
 #endif

@@ -27,13 +27,10 @@
 #include "events.h"
 #include "jsonx.h"
 #include "log.h"
+#include "sql.h"
 
 #define HANDLE_LEN	16
 
-#define LIVE_SESSION \
-	"expires_at > now() AND last_seen + idle_timeout > now()"
-#define UTC_TIME(col) \
-	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')"
 #define NAME_KEY(col) \
 	"translate(" col ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', " \
 	"'abcdefghijklmnopqrstuvwxyz')"
@@ -71,6 +68,14 @@ static const struct db_query q_session_revoke = {
 	2, DB_WRITE
 };
 
+/* A new password also revokes the account's terminal chat tokens (a thief
+ * could have made one); the event lists them (docs/backend.md). */
+#define REVOKE_TOKENS \
+	"toks AS (UPDATE chat_tokens SET revoked_at = now() WHERE " \
+	"account_id = (SELECT id FROM changed) AND revoked_at IS NULL " \
+	"RETURNING id) "
+#define REVOKED_TOKENS	"(SELECT string_agg(id::text, ',') FROM toks)"
+
 /*
  * Compare-and-set on the hash the front end verified; every session of the
  * account ends, this one goes on under new_id_hash (same start and expiry);
@@ -92,9 +97,9 @@ static const struct db_query q_password_change = {
 	"failures AS (DELETE FROM login_failures WHERE account = $5 "
 	"AND EXISTS (SELECT 1 FROM changed)), "
 	"links AS (DELETE FROM recovery_tokens WHERE email = "
-	"(SELECT email FROM changed)) "
+	"(SELECT email FROM changed)), " REVOKE_TOKENS
 	"SELECT id, email, (SELECT string_agg(left(id_hash, 16), ',') "
-	"FROM gone WHERE id_hash <> $1) FROM changed",
+	"FROM gone WHERE id_hash <> $1), " REVOKED_TOKENS " FROM changed",
 	5, DB_WRITE
 };
 
@@ -149,9 +154,9 @@ static const struct db_query q_recovery_use = {
 	"others AS (DELETE FROM recovery_tokens WHERE email = "
 	"(SELECT email FROM changed) AND token_hash <> $1), "
 	"failures AS (DELETE FROM login_failures WHERE account = $3 "
-	"AND EXISTS (SELECT 1 FROM changed)) "
-	"SELECT id, email, (SELECT string_agg(handle, ',') FROM gone) "
-	"FROM changed",
+	"AND EXISTS (SELECT 1 FROM changed)), " REVOKE_TOKENS
+	"SELECT id, email, (SELECT string_agg(handle, ',') FROM gone), "
+	REVOKED_TOKENS " FROM changed",
 	3, DB_WRITE
 };
 
@@ -190,10 +195,25 @@ account_handles(PGresult *res, int col)
 	return list;
 }
 
-/* Publish one event about account (id, email) and the sessions it ended. */
+/* "1,2,3" (or NULL) as [1,2,3]. */
+static json_t *
+account_ids(PGresult *res, int col)
+{
+	json_t	*list = json_array(), *s = account_handles(res, col), *v;
+	size_t	 i;
+
+	json_array_foreach(s, i, v)
+		json_array_append_new(list, json_integer((json_int_t)strtoll(
+		    json_string_value(v), NULL, 10)));
+	json_decref(s);
+	return list;
+}
+
+/* Publish one event about account (id, email) and the sessions it ended
+ * (and the chat tokens it revoked: tokens_col, or -1). */
 static void
 account_event(const char *key, const char *reason, PGresult *res,
-    int sessions_col, int all)
+    int sessions_col, int all, int tokens_col)
 {
 	json_t *ev;
 
@@ -201,6 +221,8 @@ account_event(const char *key, const char *reason, PGresult *res,
 	    (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10),
 	    "email", PQgetvalue(res, 0, 1), "reason", reason,
 	    "all_sessions", all, "sessions", account_handles(res, sessions_col));
+	if (tokens_col >= 0)
+		json_object_set_new(ev, "tokens", account_ids(res, tokens_col));
 	events_publish(key, ev);
 	json_decref(ev);
 }
@@ -281,7 +303,7 @@ account_revoke(struct db *db, const char *id_hash, const char *handle)
 		log_info("account sessions revoked user=%s count=%zu",
 		    PQgetvalue(res, 0, 1), n);
 		account_event("account.sessions_revoked", *handle == '\0' ?
-		    "others" : "one", res, 2, 0);
+		    "others" : "one", res, 2, 0, -1);
 	}
 	PQclear(res);
 	return reply;
@@ -336,7 +358,8 @@ action_password_change(struct db *db, json_t *data)
 	if (PQntuples(res) == 1) {
 		log_info("account password changed user=%s", PQgetvalue(res,
 		    0, 1));
-		account_event("account.password_changed", "changed", res, 2, 0);
+		account_event("account.password_changed", "changed", res, 2, 0,
+		    3);
 		PQclear(res);
 		return json_pack("{sbsb}", "success", 1, "changed", 1);
 	}
@@ -443,7 +466,7 @@ action_recovery_use(struct db *db, json_t *data)
 	if (PQntuples(res) == 1) {
 		log_info("recovery link used user=%s", PQgetvalue(res, 0, 1));
 		account_event("account.password_changed", "recovery", res, 2,
-		    1);
+		    1, 3);
 		PQclear(res);
 		return json_pack("{sbsb}", "success", 1, "used", 1);
 	}

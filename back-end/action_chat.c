@@ -22,6 +22,7 @@
 #include "history_limits.h"
 #include "jsonx.h"
 #include "log.h"
+#include "namekey.h"
 
 #define CHAT_OWNER_MAX		64
 #define CHAT_TOKEN_MAX		96
@@ -52,6 +53,14 @@ static const struct db_query q_claim = {
 	"WHERE n.owner = EXCLUDED.owner OR n.lease_until < now() "
 	"RETURNING 1",
 	4, DB_WRITE
+};
+
+/* After a refused claim: the name is an account's (or a tombstone). */
+static const struct db_query q_claim_reserved = {
+	"chat_claim_reserved",
+	"SELECT 1 FROM chat_names WHERE name_key = $1 AND "
+	"lease_until = 'infinity'",
+	1, DB_WRITE
 };
 
 static const struct db_query q_release = {
@@ -158,6 +167,31 @@ chat_exec(struct db *db, const struct db_query *q, const char **params)
 	return json_pack("{sb}", "success", 1);
 }
 
+/* A refused claim: "reserved" when an account owns the name for good. */
+static json_t *
+chat_refused(struct db *db, const char *name)
+{
+	const char	*why, *params[1];
+	char		 key[NAMEKEY_MAX + 1], err[128];
+	PGresult	*res;
+	int		 reserved = 0;
+
+	if (namekey(name, strlen(name), key, &why) != -1) {
+		params[0] = key;
+		if ((res = db_exec(db, &q_claim_reserved, params, err,
+		    sizeof(err))) != NULL) {
+			reserved = PQntuples(res) == 1;
+			PQclear(res);
+		}
+	}
+	if (reserved)
+		return json_pack("{sbsssbss}", "success", 0, "message",
+		    "That name belongs to an account", "taken", 1, "code",
+		    "reserved");
+	return json_pack("{sbsssb}", "success", 0, "message", "name taken",
+	    "taken", 1);
+}
+
 json_t *
 action_chat_claim(struct db *db, json_t *data)
 {
@@ -185,8 +219,7 @@ action_chat_claim(struct db *db, json_t *data)
 	ok = PQntuples(res) == 1;
 	PQclear(res);
 	if (!ok)
-		return json_pack("{sbsssb}", "success", 0, "message",
-		    "name taken", "taken", 1);
+		return chat_refused(db, name);
 	return json_pack("{sb}", "success", 1);
 }
 

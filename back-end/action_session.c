@@ -9,6 +9,7 @@
 
 #include "action.h"
 #include "db.h"
+#include "events.h"
 #include "fields.h"
 #include "jsonx.h"
 #include "log.h"
@@ -63,7 +64,9 @@ static const struct db_query q_session_exists = {
 
 static const struct db_query q_session_delete = {
 	"session_delete",
-	"DELETE FROM sessions WHERE id_hash = $1",
+	"WITH gone AS (DELETE FROM sessions WHERE id_hash = $1 "
+	"RETURNING email, left(id_hash, 16) AS handle) "
+	"SELECT u.id, u.email, gone.handle FROM gone JOIN users u USING (email)",
 	1, DB_WRITE
 };
 
@@ -148,6 +151,7 @@ action_session_delete(struct db *db, json_t *data)
 	const char	*params[1];
 	char		 err[128];
 	PGresult	*res;
+	json_t		*ev;
 
 	if (fields_hex(data, "id_hash", 64, &params[0], err,
 	    sizeof(err)) == -1)
@@ -155,6 +159,15 @@ action_session_delete(struct db *db, json_t *data)
 	if ((res = db_exec(db, &q_session_delete, params, err,
 	    sizeof(err))) == NULL)
 		return jsonx_failure(err);
+	/* Its chat connections close too (docs/backend.md "Events"). */
+	if (PQntuples(res) == 1) {
+		ev = json_pack("{sIsssssb s[s]}", "account_id",
+		    (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10),
+		    "email", PQgetvalue(res, 0, 1), "reason", "logout",
+		    "all_sessions", 0, "sessions", PQgetvalue(res, 0, 2));
+		events_publish("account.sessions_revoked", ev);
+		json_decref(ev);
+	}
 	PQclear(res);
 	return json_pack("{sb}", "success", 1);
 }

@@ -1,6 +1,8 @@
 """Back end RPC actions against real RabbitMQ and PostgreSQL (docs/backend.md)."""
+import hashlib
 import json
 import threading
+import time
 import unittest
 import uuid
 
@@ -78,6 +80,172 @@ class BackendActions(unittest.TestCase):
                     for i in range(6)]
             replies = self.chat.wait(cids)
             self.assertEqual(sum(r["success"] for r in replies), 1, replies)
+
+    # ---- chat under an account (back-end/action_chatacct.c) ----
+
+    def account(self):
+        """A new account with a live session: (email, id_hash)."""
+        e, sid = email(), uuid.uuid4().hex * 2
+        assert self.rpc.call("REGISTER", {"email": e, "hash": "H"})["success"]
+        assert self.rpc.call("SESSION_CREATE", {"id_hash": sid, "email": e, "idle_s": 600,
+                                                "absolute_s": 3600})["success"]
+        return e, sid
+
+    def sql(self, query, args=()):
+        import psycopg2
+        with psycopg2.connect(self.services.database_url) as conn, conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchall() if cur.description else None
+
+    def events(self):
+        import pika
+        conn = pika.BlockingConnection(pika.URLParameters(self.services.amqp_url))
+        self.addCleanup(conn.close)
+        ch = conn.channel()
+        ch.exchange_declare("parley.events", "topic", durable=True)
+        q = ch.queue_declare("", exclusive=True).method.queue
+        ch.queue_bind(q, "parley.events", "account.#")
+
+        def wait(key, account_id, timeout=10):
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                method, _, body = ch.basic_get(q, auto_ack=True)
+                if method is None:
+                    time.sleep(0.05)
+                elif method.routing_key == key and \
+                        json.loads(body)["account_id"] == account_id:
+                    return json.loads(body)
+            raise AssertionError(f"no {key} event for account {account_id}")
+        return wait
+
+    def named_account(self):
+        e, sid = self.account()
+        name = f"Acct{uuid.uuid4().hex[:8]}"
+        self.assertEqual(self.rpc.call("CHATNAME_SET", {"id_hash": sid, "name": name}),
+                         {"success": True, "name": name})
+        ticket = self.rpc.call("TICKET_CREATE", {"id_hash": sid})["ticket"]
+        account_id = self.chat.call("CHAT_TICKET_REDEEM", {"ticket": ticket})["account_id"]
+        return e, sid, name, account_id
+
+    def test_chat_name_is_the_accounts_for_good(self):
+        e, sid = self.account()
+        self.assertEqual(self.rpc.call("CHATNAME_GET", {"id_hash": sid}),
+                         {"success": True, "name": None})
+        for bad, code in [("two words", "invalid"), ("", "invalid"), ("x" * 33, "invalid"),
+                          ("Server", "reserved")]:
+            reply = self.rpc.call("CHATNAME_SET", {"id_hash": sid, "name": bad})
+            self.assertEqual((reply["success"], reply["code"]), (False, code), bad)
+        name = f"Own{uuid.uuid4().hex[:8]}"
+        self.assertEqual(self.rpc.call("CHATNAME_SET", {"id_hash": sid, "name": name}),
+                         {"success": True, "name": name})
+        # Again (a redelivery): the same answer; another name: refused.
+        self.assertEqual(self.rpc.call("CHATNAME_SET", {"id_hash": sid, "name": name}),
+                         {"success": True, "name": name})
+        self.assertEqual(self.rpc.call("CHATNAME_SET", {"id_hash": sid, "name": "Other" + name})
+                         ["code"], "has_name")
+        self.assertEqual(self.rpc.call("CHATNAME_GET", {"id_hash": sid})["name"], name)
+        _, sid2 = self.account()
+        self.assertEqual(self.rpc.call("CHATNAME_SET", {"id_hash": sid2, "name": name.upper()})
+                         ["code"], "taken")
+        # Guests on every replica: refused with code "reserved".
+        reply = self.chat.call("CHAT_CLAIM", {"owner": "r1", "token": "t", "name": name.lower(),
+                                              "ttl_s": 30})
+        self.assertEqual((reply["success"], reply.get("code")), (False, "reserved"))
+        # A name a guest holds right now is taken; once the lease lapses it can be had.
+        guest = f"Guest{uuid.uuid4().hex[:8]}"
+        assert self.chat.call("CHAT_CLAIM", {"owner": "r1", "token": "t", "name": guest,
+                                             "ttl_s": 30})["success"]
+        self.assertEqual(self.rpc.call("CHATNAME_SET", {"id_hash": sid2, "name": guest})
+                         ["code"], "taken")
+        self.sql("UPDATE chat_names SET lease_until = now() - interval '1 s' "
+                 "WHERE name = %s", (guest,))
+        self.assertEqual(self.rpc.call("CHATNAME_SET", {"id_hash": sid2, "name": guest})
+                         ["success"], True)
+        self.assertEqual(self.rpc.call("CHATNAME_GET", {"id_hash": "0" * 64})["code"],
+                         "signed_out")
+
+    def test_ticket_is_single_use_short_lived_and_stored_hashed(self):
+        e, sid = self.account()
+        self.assertEqual(self.rpc.call("TICKET_CREATE", {"id_hash": sid})["code"], "no_name")
+        name = f"Tix{uuid.uuid4().hex[:8]}"
+        assert self.rpc.call("CHATNAME_SET", {"id_hash": sid, "name": name})["success"]
+        reply = self.rpc.call("TICKET_CREATE", {"id_hash": sid})
+        self.assertEqual((reply["expires_in"], reply["name"]), (30, name))
+        ticket = reply["ticket"]
+        self.assertRegex(ticket, "^[0-9a-f]{64}$")
+        self.assertEqual(self.sql("SELECT count(*) FROM chat_tickets WHERE ticket_hash = %s",
+                                  (hashlib.sha256(ticket.encode()).hexdigest(),)), [(1,)])
+        self.assertEqual(self.sql("SELECT count(*) FROM chat_tickets WHERE ticket_hash = %s",
+                                  (ticket,)), [(0,)])
+        got = self.chat.call("CHAT_TICKET_REDEEM", {"ticket": ticket})
+        self.assertEqual((got["success"], got["name"], got["session"]), (True, name, sid[:16]))
+        self.assertIsInstance(got["account_id"], int)
+        self.assertIs(self.chat.call("CHAT_TICKET_REDEEM", {"ticket": ticket})["success"],
+                      False, "used twice")
+        expired = self.rpc.call("TICKET_CREATE", {"id_hash": sid})["ticket"]
+        self.sql("UPDATE chat_tickets SET expires_at = now() - interval '1 s' "
+                 "WHERE ticket_hash = %s", (hashlib.sha256(expired.encode()).hexdigest(),))
+        self.assertIs(self.chat.call("CHAT_TICKET_REDEEM", {"ticket": expired})["success"],
+                      False, "expired")
+        orphan = self.rpc.call("TICKET_CREATE", {"id_hash": sid})["ticket"]
+        assert self.rpc.call("SESSION_DELETE", {"id_hash": sid})["success"]
+        self.assertIs(self.chat.call("CHAT_TICKET_REDEEM", {"ticket": orphan})["success"],
+                      False, "session ended")
+        self.assertIs(self.chat.call("CHAT_TICKET_REDEEM", {"ticket": "zz"})["success"], False)
+
+    def test_tokens_hashed_listed_used_revoked(self):
+        wait = self.events()
+        e, sid, name, account_id = self.named_account()
+        for label in ["", "x" * 65, "tab\there"]:
+            self.assertEqual(self.rpc.call("TOKEN_CREATE", {"id_hash": sid, "label": label})
+                             ["code"], "invalid", label)
+        made = self.rpc.call("TOKEN_CREATE", {"id_hash": sid, "label": "laptop"})
+        token, tid = made["token"], made["id"]
+        self.assertRegex(token, "^[0-9a-f]{64}$")
+        self.assertEqual(self.sql("SELECT token_hash FROM chat_tokens WHERE id = %s", (tid,)),
+                         [(hashlib.sha256(token.encode()).hexdigest(),)])
+        listed = self.rpc.call("TOKEN_LIST", {"id_hash": sid})["tokens"]
+        self.assertEqual([(t["id"], t["label"], t["last_used"]) for t in listed],
+                         [(tid, "laptop", None)])
+        self.assertRegex(listed[0]["created"], r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
+        self.assertNotIn(token, json.dumps(listed))
+        self.assertEqual(self.chat.call("CHAT_TOKEN_REDEEM", {"token": token}),
+                         {"success": True, "account_id": account_id, "name": name,
+                          "token_id": tid})
+        self.assertIsNotNone(self.rpc.call("TOKEN_LIST", {"id_hash": sid})["tokens"][0]
+                             ["last_used"])
+        # Someone else's session cannot revoke it.
+        _, other = self.account()
+        self.assertEqual(self.rpc.call("TOKEN_REVOKE", {"id_hash": other, "id": tid}),
+                         {"success": True, "revoked": False})
+        self.assertEqual(self.rpc.call("TOKEN_REVOKE", {"id_hash": sid, "id": str(tid)}),
+                         {"success": True, "revoked": True})
+        ev = wait("account.token_revoked", account_id)
+        self.assertEqual(ev["token_id"], tid)
+        self.assertIs(self.chat.call("CHAT_TOKEN_REDEEM", {"token": token})["success"], False)
+        self.assertEqual(self.rpc.call("TOKEN_LIST", {"id_hash": sid})["tokens"], [])
+        self.assertEqual(self.rpc.call("TOKEN_REVOKE", {"id_hash": sid, "id": tid})["revoked"],
+                         False)
+        for i in range(20):
+            assert self.rpc.call("TOKEN_CREATE", {"id_hash": sid, "label": f"t{i}"})["success"]
+        self.assertEqual(self.rpc.call("TOKEN_CREATE", {"id_hash": sid, "label": "21st"})
+                         ["code"], "too_many")
+
+    def test_password_change_revokes_tokens_and_logout_is_an_event(self):
+        wait = self.events()
+        e, sid, name, account_id = self.named_account()
+        tids = [self.rpc.call("TOKEN_CREATE", {"id_hash": sid, "label": f"t{i}"})["id"]
+                for i in range(2)]
+        new_sid = uuid.uuid4().hex * 2
+        assert self.rpc.call("PASSWORD_CHANGE", {"id_hash": sid, "old_hash": "H", "hash": "H2",
+                                                 "new_id_hash": new_sid,
+                                                 "account": "a" * 64})["changed"]
+        ev = wait("account.password_changed", account_id)
+        self.assertEqual(sorted(ev["tokens"]), sorted(tids))
+        self.assertEqual(self.rpc.call("TOKEN_LIST", {"id_hash": new_sid})["tokens"], [])
+        assert self.rpc.call("SESSION_DELETE", {"id_hash": new_sid})["success"]
+        ev = wait("account.sessions_revoked", account_id)
+        self.assertEqual((ev["sessions"], ev["reason"]), ([new_sid[:16]], "logout"))
 
     def _count(self, e):
         import psycopg2

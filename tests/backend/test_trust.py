@@ -141,6 +141,34 @@ class BrokerTrust(unittest.TestCase):
         for action, data in calls:  # control
             self.assertIs(self.chat.call(action, data)["success"], True, action)
 
+    def test_chat_accounts_each_action_from_its_one_caller(self):
+        """Tickets and tokens: the chat servers cannot mint them, the front end cannot
+        redeem them; a refused redeem does not use the ticket up."""
+        session = hexid(64)
+        user = f"chat{uuid.uuid4().hex[:10]}@example.com"
+        assert self.front.call("REGISTER", {"email": user, "hash": "H"})["success"]
+        assert self.front.call("SESSION_CREATE", {"id_hash": session, "email": user,
+                                                  "idle_s": 600, "absolute_s": 3600})["success"]
+        name = f"tr{uuid.uuid4().hex[:8]}"
+        minting = [("CHATNAME_SET", {"id_hash": session, "name": name}),
+                   ("CHATNAME_GET", {"id_hash": session}),
+                   ("TICKET_CREATE", {"id_hash": session}),
+                   ("TOKEN_CREATE", {"id_hash": session, "label": "laptop"}),
+                   ("TOKEN_LIST", {"id_hash": session})]
+        for action, data in minting:
+            self.assertRefused(self.chat.call(action, data), action)
+        self.assertIsNone(self.front.call("CHATNAME_GET", {"id_hash": session})["name"])
+        replies = {a: self.front.call(a, d) for a, d in minting}  # control
+        for action, reply in replies.items():
+            self.assertIs(reply["success"], True, (action, reply))
+        ticket, token = replies["TICKET_CREATE"]["ticket"], replies["TOKEN_CREATE"]["token"]
+        for action, data in [("CHAT_TICKET_REDEEM", {"ticket": ticket}),
+                             ("CHAT_TOKEN_REDEEM", {"token": token})]:
+            self.assertRefused(self.front.call(action, data), action)
+            reply = self.chat.call(action, data)  # control: still usable
+            self.assertIs(reply["success"], True, (action, reply))
+            self.assertEqual(reply["name"], name)
+
     def test_front_cannot_smuggle_into_the_chat_queue(self):
         """The default exchange reaches every queue, and the front end may dead-letter
         through it: such messages arrive on the chat queue from the wrong exchange."""
