@@ -1,0 +1,137 @@
+"""/chat end to end in Chromium (tests/frontend/chat.mjs), issue 13: two
+browser users on two front ends whose pages use two chat-server replicas, a
+lab-protocol client (the lab's framing) and a telnet client in one room:
+messages both ways, presence, mentions, a room switch, history, a guest
+refused an account's name, reconnect after a replica restart without
+repeats, and "log out everywhere" closing the page's socket.  Screenshots
+go to tests/artifacts/frontend_chat_browser/."""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "chat", "server"))
+import fe_client as fc  # noqa: E402
+import parley_harness as h  # noqa: E402
+from chat_harness import ChatServer  # noqa: E402
+from test_browser import node_ready  # noqa: E402
+
+TEST = "frontend_chat_browser"
+
+
+class ChatBrowser(unittest.TestCase):
+    def test_chat_in_chromium(self):
+        if not node_ready():
+            raise unittest.SkipTest("node or /usr/bin/chromium missing")
+        services = h.shared_services()
+        backend = fc.backend(services, test=TEST)
+        fe_ports = (h.free_port(), h.free_port())
+        origins = ", ".join(f"http://127.0.0.1:{p}" for p in fe_ports)
+        ws = (h.free_port(), h.free_port())
+        chats = [ChatServer(amqp_url=services.amqp_url, name=f"chat-{n}",
+                            env={"CHAT_WS_PORT": str(p), "CHAT_WS_ORIGINS": origins,
+                                 "CHAT_DRAIN_TIMEOUT": "2"})
+                 for n, p in zip("ab", ws)]
+        fes = [fc.frontend(services, test=TEST, name=f"front-end-{n}", env={
+            "PORT": str(port), "CHAT_WS_URL": f"ws://127.0.0.1:{p}/ws"})
+            for n, port, p in zip("ab", fe_ports, ws)]
+        shots = h.artifact_dir(TEST)
+        for f in os.listdir(shots):
+            if f.endswith(".png"):
+                os.unlink(os.path.join(shots, f))
+        env = dict(os.environ, BASE_URL=f"http://127.0.0.1:{fe_ports[0]}",
+                   BASE_URL2=f"http://127.0.0.1:{fe_ports[1]}", ARTIFACTS=shots)
+        node = subprocess.Popen(["node", os.path.join(HERE, "chat.mjs")], env=env, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, bufsize=1)
+        transcript = []
+        try:
+            self.drive(node, chats, transcript)
+            rc = node.wait(timeout=60)
+        finally:
+            if node.poll() is None:
+                node.kill()
+            rest = node.stdout.read()
+            transcript.append(rest)
+            with open(os.path.join(shots, "browser.log"), "w") as f:
+                f.write("".join(transcript))
+            print("".join(transcript))
+        self.assertEqual(rc, 0, "".join(transcript)[-3000:])
+        pngs = sorted(f for f in os.listdir(shots) if f.endswith(".png"))
+        self.assertGreaterEqual(len(pngs), 8, pngs)
+        for d in fes:
+            self.assertEqual(d.stop(), 0)
+        for c in chats:
+            c.stop()
+        backend.stop()
+
+    def drive(self, node, chats, transcript):
+        a, b = chats
+        lab = telnet = None
+        guest, tel = "lab" + os.urandom(3).hex(), "tel" + os.urandom(3).hex()
+        while True:
+            line = node.stdout.readline()
+            if not line:
+                return
+            transcript.append(line)
+            if not line.startswith("STEP "):
+                continue
+            _, name, data = line.rstrip("\n").split(" ", 2)
+            data = json.loads(data)
+            reply = {}
+            if name == "names":
+                # A guest of the lab protocol asks for an account's name: refused.
+                lab = b.client()
+                lab.hello(data["name1"])
+                refused = lab.recv()
+                self.assertNotEqual(refused.get("type"), "WELCOME", refused)
+                self.assertIn("belongs to an account", refused.get("content", ""))
+                lab.login(guest)
+                telnet = a.text()
+                telnet.line()                       # the name prompt
+                telnet.send_line(tel)
+                telnet.expect(f"Welcome {tel}! You can now start to chat!")
+                reply = {"lab": guest, "telnet": tel}
+            elif name == "sent":
+                lab.recv_until(lambda m: m.get("content", "").endswith(": " + data["text"]))
+                self.expect_text(telnet, ": " + data["text"])
+                lab.chat(f"hi {self.name1(transcript)}, from the lab")
+                telnet.send_line("telnet says hi")
+            elif name == "in-dev":
+                lab.chat("/join dev")
+                lab.recv_until(lambda m: m.get("content", "").startswith("SERVER: you are now in dev"))
+                reply = {"text": "a line in dev"}
+                lab.chat(reply["text"])
+            elif name == "restart-a":
+                lab.chat("/join lobby")
+                lab.recv_until(lambda m: m.get("content", "").startswith("SERVER: you are now in lobby"))
+                a.daemon.stop()
+                reply = {"text": "said while replica a was away"}
+                lab.chat(reply["text"])
+            elif name == "restarted":
+                a.daemon.start()
+                a.daemon.wait_http(a.admin_port)
+            node.stdin.write("GO " + json.dumps(reply) + "\n")
+            node.stdin.flush()
+            if name == "done":
+                return
+
+    @staticmethod
+    def expect_text(telnet, suffix):
+        while True:
+            if telnet.line().endswith(suffix):
+                return
+
+    @staticmethod
+    def name1(transcript):
+        for line in transcript:
+            if line.startswith("STEP names "):
+                return json.loads(line.split(" ", 2)[2])["name1"]
+        raise AssertionError("no names step")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
