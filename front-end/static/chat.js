@@ -45,6 +45,7 @@
   var quiet = { rooms: 0, who: 0 };  // answers to our own silent commands
   var attempt = 0, timer = null, roomsTimer = null, stopped = false;
   var everConnected = false;
+  var welcomed = false;       // this connection got its WELCOME
 
   // ---- status ----------------------------------------------------------
   function setState(state, text, canRetry) {
@@ -292,6 +293,7 @@
   function onFrame(f) {
     switch (f.type) {
       case 'WELCOME':
+        welcomed = true;
         attempt = 0;
         everConnected = true;
         setState('connected', 'Connected as ' + ME, false);
@@ -301,9 +303,9 @@
         onChat(f);
         break;
       case 'ERROR':
-        if (f.code === 'auth') {
-          // The ticket was refused (expired, used, session ended):
-          // close and start again with a fresh one.
+        if (!welcomed) {
+          // The ticket was refused (expired, used, session ended, or
+          // accounts are unavailable): start again with a fresh one.
           notice(f.content || 'Could not sign in to the chat.', 'error');
           ws.close(1000);
           return;
@@ -446,6 +448,7 @@
       return;
     }
     ws = s;
+    welcomed = false;
     s.onopen = function () {
       rejoin = everConnected ? room : null;
       s.send(JSON.stringify({ type: 'HELLO', ticket: ticket,

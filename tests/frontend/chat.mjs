@@ -187,6 +187,14 @@ try {
   await sync("done");
 
   check(errors.length === 0, `no console errors (${errors.join(" | ")})`);
+} catch (e) {
+  // What the pages looked like when it failed.
+  let n = 0;
+  for (const c of browser.contexts())
+    for (const p of c.pages())
+      await p.screenshot({ path: join(out, `failed-${++n}.png`) }).catch(() => {});
+  console.log(`errors: ${errors.join(" | ")}`);
+  throw e;
 } finally {
   await browser.close();
 }

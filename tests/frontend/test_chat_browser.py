@@ -28,16 +28,16 @@ class ChatBrowser(unittest.TestCase):
             raise unittest.SkipTest("node or /usr/bin/chromium missing")
         services = h.shared_services()
         backend = fc.backend(services, test=TEST)
-        fe_ports = (h.free_port(), h.free_port())
-        origins = ", ".join(f"http://127.0.0.1:{p}" for p in fe_ports)
         ws = (h.free_port(), h.free_port())
+        fes = [fc.frontend(services, test=TEST, name=f"front-end-{n}",
+                           env={"CHAT_WS_URL": f"ws://127.0.0.1:{p}/ws"})
+               for n, p in zip("ab", ws)]
+        fe_ports = [d.port for d in fes]
+        origins = ", ".join(f"http://127.0.0.1:{p}" for p in fe_ports)
         chats = [ChatServer(amqp_url=services.amqp_url, name=f"chat-{n}",
                             env={"CHAT_WS_PORT": str(p), "CHAT_WS_ORIGINS": origins,
                                  "CHAT_DRAIN_TIMEOUT": "2"})
                  for n, p in zip("ab", ws)]
-        fes = [fc.frontend(services, test=TEST, name=f"front-end-{n}", env={
-            "PORT": str(port), "CHAT_WS_URL": f"ws://127.0.0.1:{p}/ws"})
-            for n, port, p in zip("ab", fe_ports, ws)]
         shots = h.artifact_dir(TEST)
         for f in os.listdir(shots):
             if f.endswith(".png"):
