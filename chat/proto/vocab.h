@@ -37,6 +37,8 @@
 #define VOCAB_F_HISTORY		"history"
 #define VOCAB_F_ID		"id"	/* meta: a chat message's identity */
 #define VOCAB_F_CODE		"code"
+#define VOCAB_F_TICKET		"ticket"	/* HELLO: a browser's ticket */
+#define VOCAB_F_TOKEN		"token"		/* HELLO: a terminal token */
 
 /* Names and rooms (docs/chat.md; db/020-chat.sql checks the same). */
 #define NAME_MAX_CHARS	32	/* code points */

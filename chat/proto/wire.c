@@ -75,6 +75,39 @@ wire_get_string(json_t *root, const char *key, const char **s, size_t *len)
 	return 0;
 }
 
+/* An optional string field: absent is fine, anything else but a string
+ * is not. */
+static int
+wire_get_optional(json_t *root, const char *key, const char **s)
+{
+	json_t *v = json_object_get(root, key);
+
+	*s = NULL;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v))
+		return -1;
+	*s = json_string_value(v);
+	return 0;
+}
+
+/* HELLO: name, features, and a ticket or a token (docs/chat.md
+ * "Accounts"); with a secret the name may be left out. */
+static int
+wire_hello(json_t *root, struct wire_msg *m)
+{
+	if (wire_get_optional(root, VOCAB_F_TICKET, &m->ticket) == -1 ||
+	    wire_get_optional(root, VOCAB_F_TOKEN, &m->token) == -1 ||
+	    wire_get_features(root, &m->features) == -1)
+		return -1;
+	if (wire_get_string(root, VOCAB_F_NAME, &m->name, &m->name_len) == 0)
+		return 0;
+	m->name = NULL;
+	if (json_object_get(root, VOCAB_F_NAME) != NULL)
+		return -1;
+	return m->ticket != NULL || m->token != NULL ? 0 : -1;
+}
+
 int
 wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m,
     const char **code, char *err, size_t errlen)
@@ -109,8 +142,7 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m,
 		    "unknown message type");
 	}
 	m->type = wire_types[i].type;
-	if (m->type == WIRE_HELLO && (wire_get_string(root, VOCAB_F_NAME, &m->name,
-	    &m->name_len) == -1 || wire_get_features(root, &m->features) == -1)) {
+	if (m->type == WIRE_HELLO && wire_hello(root, m) == -1) {
 		wire_msg_free(m);
 		return wire_fail(code, "bad_field", err, errlen,
 		    "HELLO needs a string 'name' (and 'features' is a list)");

@@ -28,8 +28,10 @@ enum wire_type {
 struct wire_msg {
 	enum wire_type	 type;
 	json_t		*root;		/* owns the strings below */
-	const char	*name;		/* HELLO */
+	const char	*name;		/* HELLO; NULL: none (with a secret) */
 	size_t		 name_len;
+	const char	*ticket;	/* HELLO: a browser's ticket, or NULL */
+	const char	*token;		/* HELLO: a terminal token, or NULL */
 	const char	*content;	/* CHAT */
 	size_t		 content_len;
 	unsigned	 features;	/* HELLO */

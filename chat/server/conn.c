@@ -412,6 +412,8 @@ conn_close(struct conn *c, const char *reason)
 	event_active(conn_reaper, EV_TIMEOUT, 0);
 }
 
+static void	conn_closing(struct conn *);
+
 void
 conn_finish(struct conn *c)
 {
@@ -421,6 +423,23 @@ conn_finish(struct conn *c)
 		conn_ws_close_frame(c, conn_going_away ? WS_CLOSE_GOING_AWAY :
 		    WS_CLOSE_NORMAL, conn_going_away ? "server shutting down" :
 		    NULL);
+	conn_closing(c);
+}
+
+void
+conn_revoke(struct conn *c, const char *reason)
+{
+	if (!conn_alive(c))
+		return;
+	conn_error(c, "auth", reason);
+	if (c->mode == CONN_WS)
+		conn_ws_close_frame(c, WS_CLOSE_POLICY, reason);
+	conn_closing(c);
+}
+
+static void
+conn_closing(struct conn *c)
+{
 	conn_set_state(c, CONN_CLOSING);
 	c->closing_ms = clock_now_ms();
 	/* A WebSocket reads on until the peer's close and its EOF. */
@@ -478,7 +497,10 @@ conn_frame_message(struct conn *c, const uint8_t *payload, size_t len)
 	}
 	switch (m.type) {
 	case WIRE_HELLO:
-		conn_hub.hello(c, m.name, m.name_len, m.features);
+		if (m.ticket != NULL || m.token != NULL)
+			conn_hub.auth(c, &m);
+		else
+			conn_hub.hello(c, m.name, m.name_len, m.features);
 		break;
 	case WIRE_CHAT:
 		conn_hub.chat(c, m.content, m.content_len);

@@ -92,6 +92,8 @@ struct out {
 struct conn_handlers {
 	void	(*hello)(struct conn *, const char *name, size_t len,
 		    unsigned features);
+	/* HELLO with a ticket or a token (m->name may be NULL). */
+	void	(*auth)(struct conn *, const struct wire_msg *m);
 	void	(*chat)(struct conn *, const char *content, size_t len);
 	void	(*line)(struct conn *, const char *line, size_t len);
 	void	(*quit)(struct conn *);	/* QUIT */
@@ -129,6 +131,9 @@ void	 conn_resume(struct conn *);
 void	 conn_logged_in(struct conn *);
 /* Flush what is queued, then close (after QUIT). */
 void	 conn_finish(struct conn *);
+/* Like conn_finish for a connection whose account signed out: an error
+ * (code "auth") and, on a WebSocket, close 1008 with reason. */
+void	 conn_revoke(struct conn *, const char *reason);
 /* Close now; the hub hears of it from the reaper. */
 void	 conn_close(struct conn *, const char *reason);
 int	 conn_alive(struct conn *);

@@ -26,11 +26,13 @@
 #include "text.h"
 #include "user.h"
 #include "vocab.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 #define HUB_LIST_MAX	100	/* names shown by CONNECTED USERS and /who */
 #define HUB_ROOMS_MAX	100
 #define HUB_JOIN_WAIT_MS 300	/* history wait before the room goes on */
+#define HUB_RESERVED	"That name belongs to an account"
 
 struct remote {
 	char		*name;
@@ -135,6 +137,85 @@ hub_announce(struct room *r, struct user *except, const char *fmt, ...)
 
 /* ---- names ---- */
 
+/* ---- accounts (docs/chat.md "Accounts") ----
+ *
+ * The users of one account share its name: hub_local maps the key to the
+ * first, u->twin links the others.  Nobody leases an account's name: its
+ * row in chat_names is the account's for good.
+ */
+
+static void
+hub_twin_add(const char *key, struct user *u)
+{
+	struct user *head = strmap_get(hub_local, key);
+
+	if (head == NULL)
+		strmap_put(hub_local, key, u);
+	else {
+		u->twin = head->twin;
+		head->twin = u;
+	}
+}
+
+static void
+hub_twin_del(const char *key, struct user *u)
+{
+	struct user *t = strmap_get(hub_local, key);
+
+	if (t == u) {
+		if (u->twin != NULL)
+			strmap_put(hub_local, key, u->twin);
+		else
+			strmap_del(hub_local, key);
+	} else {
+		while (t != NULL && t->twin != u)
+			t = t->twin;
+		if (t != NULL)
+			t->twin = u->twin;
+	}
+	u->twin = NULL;
+}
+
+/* A user of key other than u in room r (until stop, when given). */
+static struct user *
+hub_key_in_room(const char *key, struct room *r, struct user *u,
+    struct user *stop)
+{
+	struct user *t;
+
+	for (t = strmap_get(hub_local, key); t != NULL && t != stop;
+	    t = t->twin)
+		if (t != u && t->room == r && t->name != NULL && user_alive(t))
+			return t;
+	return NULL;
+}
+
+/* Another connection of u's account is in r: presence is shown once. */
+static int
+hub_twin_in_room(struct user *u, struct room *r)
+{
+	char key[NAME_MAX_BYTES + 1];
+
+	if (u->account_id == 0 || u->name == NULL)
+		return 0;
+	hub_keyof(u->name, key);
+	return hub_key_in_room(key, r, u, NULL) != NULL;
+}
+
+/* Skip m in r's list: self's account is listed as self, others once. */
+static int
+hub_list_skip(struct user *m, struct room *r, struct user *self)
+{
+	char key[NAME_MAX_BYTES + 1];
+
+	if (m->account_id == 0)
+		return 0;
+	if (self != NULL && self->account_id == m->account_id)
+		return 1;
+	hub_keyof(m->name, key);
+	return hub_key_in_room(key, r, m, m) != NULL;
+}
+
 static int
 hub_name_taken(const char *key)
 {
@@ -155,6 +236,12 @@ hub_forget_name(struct user *u)
 		free(u->pending_name);
 		u->pending_name = NULL;
 	}
+	if (u->name != NULL && u->account_id != 0) {
+		hub_keyof(u->name, key);
+		hub_twin_del(key, u);
+		free(u->name);
+		u->name = NULL;
+	}
 	if (u->name != NULL) {
 		hub_keyof(u->name, key);
 		if (strmap_get(hub_local, key) == u)
@@ -168,13 +255,19 @@ hub_forget_name(struct user *u)
 static int
 hub_check_new_name(struct user *u, const char *name, size_t len)
 {
-	char	key[NAME_MAX_BYTES + 1], err[128];
+	struct user	*other;
+	char		 key[NAME_MAX_BYTES + 1], err[128];
 
 	if (text_name_check(name, len, err, sizeof(err)) == -1) {
 		conn_error(u->conn, "name_invalid", err);
 		return -1;
 	}
 	text_key(name, len, key, sizeof(key));
+	if ((other = strmap_get(hub_local, key)) != NULL &&
+	    other->account_id != 0) {
+		conn_error(u->conn, "reserved", HUB_RESERVED);
+		return -1;
+	}
 	if (hub_name_taken(key)) {
 		conn_errorf(u->conn, "name_taken", "the name %.*s is taken, choose "
 		    "another", (int)len, name);
@@ -183,27 +276,30 @@ hub_check_new_name(struct user *u, const char *name, size_t len)
 	return 0;
 }
 
+static void	hub_welcome(struct user *);
+
 static void
 hub_claimed(void *owner, const char *name, enum store_status st)
 {
 	struct user	*u = owner;
-	struct out	 o = { .type = VOCAB_WELCOME };
-	const char	*features[8];
-	char		*line, key[NAME_MAX_BYTES + 1];
+	char		 key[NAME_MAX_BYTES + 1];
 
 	if (!user_alive(u) || u->name == NULL || strcmp(u->name, name) != 0) {
 		if (st == STORE_OK)
 			store_release(name, u->id);
 		return;
 	}
-	if (st == STORE_TAKEN) {
+	if (st == STORE_TAKEN || st == STORE_RESERVED) {
 		hub_keyof(name, key);
 		strmap_del(hub_local, key);
 		free(u->name);
 		u->name = NULL;
 		user_set_state(u, USER_LOGIN);
-		conn_errorf(u->conn, "name_taken", "the name %s is taken, choose "
-		    "another", name);
+		if (st == STORE_RESERVED)
+			conn_error(u->conn, "reserved", HUB_RESERVED);
+		else
+			conn_errorf(u->conn, "name_taken", "the name %s is "
+			    "taken, choose another", name);
 		conn_resume(u->conn);
 		return;
 	}
@@ -212,6 +308,17 @@ hub_claimed(void *owner, const char *name, enum store_status st)
 	if (u->unleased)
 		log_debug("chat name lease unavailable, unique on this "
 		    "replica only conn=%llu", (unsigned long long)u->id);
+	hub_welcome(u);
+}
+
+/* Logged in as u->name: WELCOME, then the default room. */
+static void
+hub_welcome(struct user *u)
+{
+	struct out	 o = { .type = VOCAB_WELCOME };
+	const char	*features[8];
+	char		*line;
+
 	line = xasprintf("Welcome %s! You can now start to chat!", u->name);
 	o.content = line;
 	if (u->conn->features != 0)
@@ -249,7 +356,8 @@ hub_list_names(struct room *r, struct user *self, const char **v, size_t max,
 
 	*total = 0;
 	TAILQ_FOREACH(m, &r->members, member) {
-		if (m == self || m->name == NULL || !user_alive(m))
+		if (m == self || m->name == NULL || !user_alive(m) ||
+		    hub_list_skip(m, r, self))
 			continue;
 		if (n < max)
 			v[n++] = m->name;
@@ -270,8 +378,9 @@ hub_collect_remote(const char *key, void *value, void *arg)
 	struct hub_collect	*hc = arg;
 	struct remote		*rm = value;
 
-	(void)key;
-	if (rm->room != hc->room)
+	/* An account here and on another replica: listed once. */
+	if (rm->room != hc->room || hub_key_in_room(key, hc->room, NULL,
+	    NULL) != NULL)
 		return 0;
 	if (hc->n < hc->max)
 		hc->v[hc->n++] = rm->name;
@@ -455,9 +564,11 @@ hub_enter(struct user *u, struct room *r, int first)
 		free(line);
 	}
 	free(users);
-	hub_announce(r, u, first ? "SERVER: %s is now online" :
-	    "SERVER: %s joined the room", u->name);
-	cluster_join(r->name, u->name, first);
+	if (!hub_twin_in_room(u, r)) {
+		hub_announce(r, u, first ? "SERVER: %s is now online" :
+		    "SERVER: %s joined the room", u->name);
+		cluster_join(r->name, u->name, first);
+	}
 	store_history(u, u->join_gen, r->name, hub_history);
 	if (u->state == USER_JOINING)
 		hub_wait_add(u);
@@ -472,9 +583,11 @@ hub_leave(struct user *u, int quit)
 		return;
 	u->room = NULL;
 	user_release_held(u, NULL, NULL);
-	hub_announce(r, u, quit ? "SERVER: %s left the chat" :
-	    "SERVER: %s left the room", u->name);
-	cluster_leave(r->name, u->name, quit);
+	if (!hub_twin_in_room(u, r)) {
+		hub_announce(r, u, quit ? "SERVER: %s left the chat" :
+		    "SERVER: %s left the room", u->name);
+		cluster_leave(r->name, u->name, quit);
+	}
 	room_del(r, u);		/* may free r */
 }
 
@@ -697,13 +810,16 @@ hub_renamed(void *owner, const char *name, enum store_status st)
 		return;
 	}
 	user_set_state(u, USER_CHAT);
-	if (st == STORE_TAKEN) {
+	if (st == STORE_TAKEN || st == STORE_RESERVED) {
 		hub_keyof(name, key);
 		strmap_del(hub_local, key);
 		free(u->pending_name);
 		u->pending_name = NULL;
-		conn_errorf(u->conn, "name_taken", "the name %s is taken, choose "
-		    "another", name);
+		if (st == STORE_RESERVED)
+			conn_error(u->conn, "reserved", HUB_RESERVED);
+		else
+			conn_errorf(u->conn, "name_taken", "the name %s is "
+			    "taken, choose another", name);
 		conn_resume(u->conn);
 		return;
 	}
@@ -718,6 +834,11 @@ cmd_nick(struct user *u, struct command *cmd)
 	char	key[NAME_MAX_BYTES + 1], oldkey[NAME_MAX_BYTES + 1];
 	size_t	len = strlen(cmd->arg);
 
+	if (u->account_id != 0) {
+		conn_error(u->conn, "account_name", "your name is your "
+		    "account's; it cannot change here");
+		return;
+	}
 	text_key(cmd->arg, len, key, sizeof(key));
 	hub_keyof(u->name, oldkey);
 	if (strcmp(key, oldkey) == 0) {
@@ -738,31 +859,49 @@ cmd_nick(struct user *u, struct command *cmd)
 	store_claim(u, u->id, u->pending_name, hub_renamed);
 }
 
+/* A private message to to and its account's other connections here;
+ * returns how many got it. */
+static int
+hub_private(struct user *to, const char *from, const char *content,
+    int64_t ts)
+{
+	struct out	 o = { .type = VOCAB_CHAT, .private_msg = 1 };
+	char		*line = xasprintf("%s (private): %s", from, content);
+	int		 n = 0;
+
+	o.content = line;
+	o.from = from;
+	o.ts = ts;
+	for (; to != NULL; to = to->twin)
+		if (to->name != NULL && user_alive(to) && to->room != NULL) {
+			user_deliver(to, &o);
+			n++;
+		}
+	out_free(&o);
+	free(line);
+	return n;
+}
+
 static void
 cmd_msg(struct user *u, struct command *cmd)
 {
-	struct out	 o = { .type = VOCAB_CHAT, .private_msg = 1 };
 	struct user	*to;
 	struct remote	*rm;
-	char		 key[NAME_MAX_BYTES + 1], *line;
+	char		 key[NAME_MAX_BYTES + 1];
+	int64_t		 ts = hub_now_ts();
+	int		 n;
 
 	text_key(cmd->arg, strlen(cmd->arg), key, sizeof(key));
 	counter_add(m_private, 1);
-	o.ts = hub_now_ts();
-	if ((to = strmap_get(hub_local, key)) != NULL && to->name != NULL &&
-	    user_alive(to) && to->room != NULL) {
-		line = xasprintf("%s (private): %s", u->name, cmd->text);
-		o.content = line;
-		o.from = u->name;
-		user_deliver(to, &o);
-		out_free(&o);
-		free(line);
-		return;
-	}
+	/* An account may be here and elsewhere: both get it. */
+	n = (to = strmap_get(hub_local, key)) != NULL ?
+	    hub_private(to, u->name, cmd->text, ts) : 0;
 	if ((rm = strmap_get(hub_remote, key)) != NULL) {
-		cluster_private(rm->origin, u->name, rm->name, cmd->text, o.ts);
+		cluster_private(rm->origin, u->name, rm->name, cmd->text, ts);
 		return;
 	}
+	if (n > 0)
+		return;
 	conn_errorf(u->conn, "no_such_user", "no user named %s", cmd->arg);
 }
 
@@ -894,9 +1033,14 @@ static void
 hub_remote_join(const char *origin, const char *room, const char *name,
     int first)
 {
+	char key[NAME_MAX_BYTES + 1];
+
 	hub_remote_add(origin, name, room);
-	hub_announce(room_get(room), NULL, first ?
-	    "SERVER: %s is now online" : "SERVER: %s joined the room", name);
+	hub_keyof(name, key);
+	if (hub_key_in_room(key, room_get(room), NULL, NULL) == NULL)
+		hub_announce(room_get(room), NULL, first ?
+		    "SERVER: %s is now online" : "SERVER: %s joined the room",
+		    name);
 }
 
 static void
@@ -911,7 +1055,8 @@ hub_remote_leave(const char *origin, const char *room, const char *name,
 	    strcmp(rm->origin, origin) != 0)
 		return;
 	hub_remote_del(key);
-	if (room_find(room) != NULL)
+	if (room_find(room) != NULL &&
+	    hub_key_in_room(key, room_find(room), NULL, NULL) == NULL)
 		hub_announce(room_find(room), NULL, quit ?
 		    "SERVER: %s left the chat" : "SERVER: %s left the room",
 		    name);
@@ -938,21 +1083,10 @@ static void
 hub_remote_private(const char *from, const char *to, const char *content,
     int64_t ts)
 {
-	struct out	 o = { .type = VOCAB_CHAT, .private_msg = 1 };
-	struct user	*u;
-	char		 key[NAME_MAX_BYTES + 1], *line;
+	char key[NAME_MAX_BYTES + 1];
 
 	hub_keyof(to, key);
-	if ((u = strmap_get(hub_local, key)) == NULL || u->room == NULL ||
-	    u->name == NULL || !user_alive(u))
-		return;
-	line = xasprintf("%s (private): %s", from, content);
-	o.content = line;
-	o.from = from;
-	o.ts = ts;
-	user_deliver(u, &o);
-	out_free(&o);
-	free(line);
+	hub_private(strmap_get(hub_local, key), from, content, ts);
 }
 
 struct hub_drop {
@@ -1065,6 +1199,81 @@ hub_conn_hello(struct conn *c, const char *name, size_t len,
 	hub_login(u, name, len);
 }
 
+/* The back end said who the secret of a HELLO is (store_redeem). */
+static void
+hub_redeemed(void *owner, const struct store_account *a,
+    enum store_status st)
+{
+	struct user	*u = owner, *other;
+	const char	*why = "accounts unavailable, try again";
+	char		 key[NAME_MAX_BYTES + 1], want[NAME_MAX_BYTES + 1];
+
+	if (!user_alive(u) || u->state != USER_CLAIMING || u->name != NULL)
+		return;
+	if (st == STORE_REFUSED)
+		why = a->message;
+	if (st == STORE_OK) {
+		hub_keyof(a->name, key);
+		if (u->want != NULL)
+			hub_keyof(u->want, want);
+		other = strmap_get(hub_local, key);
+		if (u->want != NULL && strcmp(want, key) != 0) {
+			st = STORE_REFUSED;
+			why = "that is not your account's name; leave the "
+			    "name out";
+		} else if (other != NULL && other->account_id != a->account_id) {
+			st = STORE_REFUSED;
+			why = "a guest holds your name on this server right "
+			    "now; try again in a minute";
+		}
+	}
+	if (st != STORE_OK) {
+		user_set_state(u, USER_LOGIN);
+		conn_error(u->conn, "auth", why);
+		conn_resume(u->conn);
+		return;
+	}
+	u->account_id = a->account_id;
+	u->token_id = a->token_id;
+	if (a->session != NULL)
+		snprintf(u->session, sizeof(u->session), "%s", a->session);
+	u->name = xstrdup(a->name);
+	hub_twin_add(key, u);
+	log_info("chat account login conn=%llu account_id=%lld by=%s",
+	    (unsigned long long)u->id, (long long)u->account_id,
+	    a->session != NULL ? "ticket" : "token");
+	hub_welcome(u);
+}
+
+/* HELLO with a ticket (WebSocket only) or a token (any framed client). */
+static void
+hub_conn_auth(struct conn *c, const struct wire_msg *m)
+{
+	struct user *u = c->owner;
+
+	if (u != NULL && u->state != USER_LOGIN) {
+		conn_error(c, "bad_state", "you are already in the chat");
+		return;
+	}
+	c->features = (uint8_t)m->features;
+	if (m->ticket != NULL && (c->mode != CONN_WS || m->token != NULL)) {
+		conn_error(c, "auth", "a ticket is for the browser's "
+		    "WebSocket; a terminal sends its token");
+		return;
+	}
+	if (m->name != NULL && m->name_len > NAME_MAX_BYTES) {
+		conn_error(c, "name_invalid", "the name is too long");
+		return;
+	}
+	if (u == NULL)
+		c->owner = u = user_new(c, c->id, clock_now_ms());
+	free(u->want);
+	u->want = m->name != NULL ? xstrndup(m->name, m->name_len) : NULL;
+	user_set_state(u, USER_CLAIMING);
+	store_redeem(u, m->ticket != NULL, m->ticket != NULL ? m->ticket :
+	    m->token, hub_redeemed);
+}
+
 static void
 hub_conn_chat(struct conn *c, const char *content, size_t len)
 {
@@ -1120,6 +1329,7 @@ hub_conn_handlers(void)
 {
 	static const struct conn_handlers h = {
 		.hello = hub_conn_hello,
+		.auth = hub_conn_auth,
 		.chat = hub_conn_chat,
 		.line = hub_conn_line,
 		.quit = hub_conn_quit,
@@ -1170,6 +1380,44 @@ void
 hub_drain(void)
 {
 	conn_foreach(hub_drain_one, NULL);
+}
+
+static int
+hub_revoke_listed(const struct hub_revoke *rv, const char *session,
+    int64_t token_id)
+{
+	size_t i;
+
+	for (i = 0; i < rv->nsessions; i++)
+		if (session[0] != '\0' && strcmp(rv->sessions[i], session) == 0)
+			return 1;
+	for (i = 0; i < rv->ntokens; i++)
+		if (token_id != 0 && rv->tokens[i] == token_id)
+			return 1;
+	return 0;
+}
+
+static void
+hub_revoke_one(struct conn *c, void *arg)
+{
+	const struct hub_revoke	*rv = arg;
+	struct user		*u = c->owner;
+
+	if (!conn_alive(c) || u == NULL || u->account_id != rv->account_id ||
+	    (!rv->all && !hub_revoke_listed(rv, u->session, u->token_id)))
+		return;
+	log_info("chat account connection closed conn=%llu account_id=%lld "
+	    "reason=%s", (unsigned long long)u->id, (long long)u->account_id,
+	    rv->reason);
+	hub_leave(u, 1);
+	hub_forget_name(u);
+	conn_revoke(c, "signed out");
+}
+
+void
+hub_revoke(const struct hub_revoke *rv)
+{
+	conn_foreach(hub_revoke_one, (void *)rv);
 }
 
 static void

@@ -23,6 +23,21 @@ const struct store_handlers *hub_store_handlers(void);
 /* Shutdown: tell every user, announce the leaves, close the connections. */
 void	hub_drain(void);
 
+/*
+ * An account signed out somewhere (docs/chat.md "Accounts"): close its
+ * connections whose session handle or token id is listed, or all of them.
+ */
+struct hub_revoke {
+	int64_t		 account_id;
+	int		 all;
+	const char	**sessions;	/* handles (16 hex) */
+	size_t		 nsessions;
+	const int64_t	*tokens;
+	size_t		 ntokens;
+	const char	*reason;	/* for the log: the event's type */
+};
+void	hub_revoke(const struct hub_revoke *);
+
 /* How a connection reports to the hub (conn_init). */
 const struct conn_handlers *hub_conn_handlers(void);
 

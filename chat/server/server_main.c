@@ -20,6 +20,7 @@
 #include "admin_http.h"
 #include "cli.h"
 #include "clock.h"
+#include "acctevents.h"
 #include "cluster.h"
 #include "conn.h"
 #include "hub.h"
@@ -139,7 +140,9 @@ server_start(struct server *sv, const char *replica)
 	if (store_start(sv->base, replica, hub_store_handlers(), err,
 	    sizeof(err)) == -1 ||
 	    cluster_start(sv->base, settings.amqp_url, replica,
-	    hub_cluster_handlers(), err, sizeof(err)) == -1)
+	    hub_cluster_handlers(), err, sizeof(err)) == -1 ||
+	    (settings.store_backend && acctevents_start(settings.amqp_url,
+	    replica, err, sizeof(err)) == -1))
 		fatalx("config invalid: %s", err);
 	if (listener_start(sv->base, settings.port, 0) == -1)
 		fatal("cannot listen on port %u", settings.port);
@@ -161,6 +164,9 @@ static void
 server_stop(struct server *sv)
 {
 	listener_stop();
+	/* Events still queued for the loop close their connections now. */
+	acctevents_stop();
+	inbox_run();
 	conn_shutdown();
 	hub_stop();
 	cluster_stop();

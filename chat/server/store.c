@@ -45,6 +45,7 @@ struct store_job {
 	char			*name;
 	store_claim_fn		 claim_fn;
 	store_history_fn	 history_fn;
+	store_redeem_fn		 redeem_fn;
 	enum rpc_status		 status;
 	json_t			*reply;
 };
@@ -137,6 +138,13 @@ void
 store_release(const char *name, uint64_t owner_id)
 {
 	store_ops->release(name, owner_id);
+}
+
+void
+store_redeem(void *owner, int is_ticket, const char *secret,
+    store_redeem_fn fn)
+{
+	store_ops->redeem(owner, is_ticket, secret, fn);
 }
 
 void
@@ -276,6 +284,10 @@ backend_claim_done(void *arg)
 	backend_seen(job->status);
 	if (job->status != RPC_OK)
 		st = STORE_UNAVAILABLE;
+	else if (json_is_string(json_object_get(job->reply, "code")) &&
+	    strcmp(json_string_value(json_object_get(job->reply, "code")),
+	    "reserved") == 0)
+		st = STORE_RESERVED;
 	else if (json_is_true(json_object_get(job->reply, "taken")))
 		st = STORE_TAKEN;
 	else if (!backend_success(job)) {
@@ -349,6 +361,56 @@ backend_beat_cb(evutil_socket_t fd, short what, void *arg)
 	backend_call("CHAT_HEARTBEAT", json_pack("{sssi}", "owner",
 	    store_owner, "ttl_s", (int)settings.name_ttl_s),
 	    backend_job(NULL), backend_beat_done);
+}
+
+/* ---- accounts: tickets and tokens ---- */
+
+static void
+backend_redeem_done(void *arg)
+{
+	struct store_job	*job = arg;
+	struct store_account	 a = { 0 };
+	const char		*session = NULL;
+	json_int_t		 id = 0, tid = 0;
+
+	backend_seen(job->status);
+	if (job->status != RPC_OK) {
+		job->redeem_fn(job->owner, NULL, STORE_UNAVAILABLE);
+	} else if (!backend_success(job)) {
+		a.message = json_string_value(json_object_get(job->reply,
+		    "message"));
+		if (a.message == NULL)
+			a.message = "not accepted";
+		job->redeem_fn(job->owner, &a, STORE_REFUSED);
+	} else if (json_unpack(job->reply, "{s:I, s:s, s?s, s?I}",
+	    "account_id", &id, "name", &a.name, "session", &session,
+	    "token_id", &tid) == -1 || id <= 0) {
+		log_warnx("chat account redeem: malformed reply");
+		job->redeem_fn(job->owner, NULL, STORE_UNAVAILABLE);
+	} else {
+		a.account_id = id;
+		a.session = session;
+		a.token_id = tid;
+		job->redeem_fn(job->owner, &a, STORE_OK);
+	}
+	backend_job_free(job);
+}
+
+static void
+backend_redeem(void *owner, int is_ticket, const char *secret,
+    store_redeem_fn fn)
+{
+	struct store_job *job;
+
+	if (!store_is_up) {
+		fn(owner, NULL, STORE_UNAVAILABLE);
+		return;
+	}
+	job = backend_job(owner);
+	job->redeem_fn = fn;
+	backend_call(is_ticket ? "CHAT_TICKET_REDEEM" : "CHAT_TOKEN_REDEEM",
+	    json_pack("{ss}", is_ticket ? "ticket" : "token", secret), job,
+	    backend_redeem_done);
 }
 
 /* ---- history ---- */
@@ -600,6 +662,7 @@ const struct store_ops store_backend_ops = {
 	.up = backend_up,
 	.claim = backend_claim,
 	.release = backend_release,
+	.redeem = backend_redeem,
 	.append = backend_append,
 	.history = backend_history,
 };

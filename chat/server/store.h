@@ -25,6 +25,17 @@ enum store_status {
 	STORE_OK,
 	STORE_TAKEN,		/* the name belongs to someone else */
 	STORE_UNAVAILABLE,	/* the back end did not answer (or is down) */
+	STORE_RESERVED,		/* the name belongs to an account */
+	STORE_REFUSED,		/* a ticket or token the back end refused */
+};
+
+/* Who a redeemed ticket or token is (docs/chat.md "Accounts"). */
+struct store_account {
+	int64_t		 account_id;
+	const char	*name;		/* the account's chat name */
+	const char	*session;	/* ticket: the session's handle */
+	int64_t		 token_id;	/* token: its id */
+	const char	*message;	/* STORE_REFUSED: why */
 };
 
 struct store_line {
@@ -36,6 +47,9 @@ struct store_line {
 };
 
 typedef void	(*store_claim_fn)(void *owner, const char *name,
+		    enum store_status);
+/* a is NULL unless STORE_OK or STORE_REFUSED (then only a->message). */
+typedef void	(*store_redeem_fn)(void *owner, const struct store_account *a,
 		    enum store_status);
 /* lines is NULL and n 0 unless STORE_OK; cookie is the caller's. */
 typedef void	(*store_history_fn)(void *owner, uint64_t cookie,
@@ -61,6 +75,10 @@ int	store_up(void);
 void	store_claim(void *owner, uint64_t owner_id, const char *name,
 	    store_claim_fn);
 void	store_release(const char *name, uint64_t owner_id);
+/* Redeem a browser's ticket (is_ticket) or a terminal token; never
+ * logged.  The memory store has no accounts: STORE_UNAVAILABLE. */
+void	store_redeem(void *owner, int is_ticket, const char *secret,
+	    store_redeem_fn);
 /* Queued, never waited for: delivery does not depend on it. */
 void	store_append(const char *room, const char *origin, uint64_t seq,
 	    const char *from, const char *content, int64_t ts);
@@ -79,6 +97,7 @@ struct store_ops {
 	void		(*claim)(void *, uint64_t, const char *,
 			    store_claim_fn);
 	void		(*release)(const char *, uint64_t);
+	void		(*redeem)(void *, int, const char *, store_redeem_fn);
 	void		(*append)(const char *, const char *, uint64_t,
 			    const char *, const char *, int64_t);
 	void		(*history)(void *, uint64_t, const char *,

@@ -127,6 +127,16 @@ memory_history(void *owner, uint64_t cookie, const char *room,
 	free(v);	/* the strings stay in the ring */
 }
 
+/* No back end, no accounts. */
+static void
+memory_redeem(void *owner, int is_ticket, const char *secret,
+    store_redeem_fn fn)
+{
+	(void)is_ticket;
+	(void)secret;
+	fn(owner, NULL, STORE_UNAVAILABLE);
+}
+
 const struct store_ops store_memory_ops = {
 	.name = "memory",
 	.start = memory_start,
@@ -135,6 +145,7 @@ const struct store_ops store_memory_ops = {
 	.up = memory_ready,
 	.claim = memory_claim,
 	.release = memory_release,
+	.redeem = memory_redeem,
 	.append = memory_append,
 	.history = memory_history,
 };

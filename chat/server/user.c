@@ -59,6 +59,7 @@ user_unref(struct user *u)
 	user_release_held(u, NULL, NULL);
 	free(u->name);
 	free(u->pending_name);
+	free(u->want);
 	free(u);
 }
 

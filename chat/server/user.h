@@ -6,7 +6,8 @@
  *
  *   LOGIN --name--> CLAIMING --lease--> JOINING --history--> CHAT;
  *   CLAIMING --taken--> LOGIN;  CHAT --/nick--> CLAIMING --> CHAT;
- *   CHAT --/join--> JOINING.  CLAIMING and JOINING pause the connection's
+ *   CHAT --/join--> JOINING.  A HELLO with a ticket or token waits for the
+ *   back end in CLAIMING too (refused: LOGIN).  CLAIMING and JOINING pause the connection's
  *   input; JOINING holds room messages (user_deliver).
  *
  * A user lives while its connection does or a store call or join wait
@@ -39,6 +40,11 @@ struct user {
 	char			*name;		/* set from CLAIMING on */
 	char			*pending_name;	/* /nick being claimed */
 	struct room		*room;
+	struct user		*twin;		/* same account, same name key */
+	char			*want;		/* name in a HELLO with a secret */
+	int64_t			 account_id;	/* 0: a guest */
+	int64_t			 token_id;	/* signed in with a token */
+	char			 session[17];	/* ... with a ticket: its session */
 	struct held		*held, **held_tail;
 	struct flood		 flood;
 	uint64_t		 id;		/* its connection's: lease tokens */
