@@ -116,7 +116,7 @@
         var sr = document.createElement('span');
         sr.className = 'sr-only';
         sr.textContent = 'mentions you: ';
-        body.appendChild(sr);
+        li.appendChild(sr);
       }
       textWithMentions(body, text);
     } else {
@@ -172,6 +172,12 @@
     });
     el.who.replaceChildren.apply(el.who, items);
     el.whoCount.textContent = '(' + who.length + ')';
+    // The room list's count of this room follows presence too.
+    for (var i = 0; i < roomList.length; i++)
+      if (roomList[i].name === room && roomList[i].count !== who.length) {
+        roomList[i].count = who.length;
+        renderRooms();
+      }
   }
 
   function renderRooms() {
@@ -218,19 +224,19 @@
   function serverLine(text) {
     var m;
     if ((m = /^CONNECTED USERS: (.*)$/.exec(text))) {
-      who = names(m[1]); renderWho();
       if (rejoin && rejoin !== 'lobby') {
         sendRaw('/join ' + rejoin);
         return true;
       }
       rejoin = null;
       showRoom('lobby');
+      who = names(m[1]); renderWho();
       return false;
     }
     if ((m = /^SERVER: you are now in (\S+) with: (.*)$/.exec(text))) {
       rejoin = null;
-      who = names(m[2]); renderWho();
       showRoom(m[1]);
+      who = names(m[2]); renderWho();
       return false;
     }
     if ((m = /^SERVER: rooms:(.*)$/.exec(text))) {

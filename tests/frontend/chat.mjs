@@ -23,12 +23,13 @@ const tag = () => randomBytes(3).toString("hex");
 const name1 = `Ada${tag()}`, name2 = `Bob${tag()}`;
 const pw = `purple elephant ${tag()} dances`;
 let step = 0;
+const t0 = Date.now();
 const errors = [];
 const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
 function check(cond, what) {
   if (!cond) throw new Error(`check failed: ${what}`);
-  console.log(`ok - ${what}`);
+  console.log(`ok - ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
 async function sync(name, data = {}) {
@@ -40,6 +41,7 @@ async function sync(name, data = {}) {
 
 async function shot(page, name) {
   step += 1;
+  await page.evaluate(() => window.scrollTo(0, 0));
   const file = join(out, `${String(step).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: file });
   console.log(`screenshot ${file}`);
@@ -62,13 +64,19 @@ async function submit(page, button) {
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click(button)]);
 }
 
-async function signUp(page, url, mail, name) {
+async function signUp(page, url, mail, name, taken) {
   await page.goto(`${url}/register`);
   await page.fill("#email", mail);
   await page.fill("#password", pw);
   await submit(page, 'main button[type="submit"]');
   await page.click('a.navlink[href="/chat"]');
   await page.waitForSelector('input[name="name"]');
+  if (taken) {
+    await page.fill("#name", taken.toUpperCase());
+    await submit(page, 'main button[type="submit"]');
+    check(/taken/.test(await page.textContent("#name-error")), "another's name, in capitals: taken");
+    await shot(page, "name-taken");
+  }
   await page.fill("#name", name);
   await submit(page, 'main button[type="submit"]');
   await connected(page);
@@ -86,7 +94,7 @@ const count = async (page, from, text) =>
 async function seen(page, from, text) {
   await page.waitForFunction(([f, t]) => [...document.querySelectorAll("#log li")].some((li) =>
     (li.querySelector(".from")?.textContent ?? "") === f &&
-    li.querySelector(".text").textContent.replace(/^mentions you: /, "") === t), [from, text]);
+    li.querySelector(".text").textContent === t), [from, text]);
 }
 
 async function here(page, names) {
@@ -112,7 +120,7 @@ try {
   const p1 = await newPage(browser);
   const p2 = await newPage(browser, { width: 390, height: 760 });   // a phone
   await signUp(p1, base, `ada-${tag()}@example.com`, name1);
-  await signUp(p2, base2, `bob-${tag()}@example.com`, name2);
+  await signUp(p2, base2, `bob-${tag()}@example.com`, name2, name1);
   check(true, `${name1} and ${name2} chose names and are connected`);
 
   // The lab client is refused name1, then joins as a guest; the telnet user too.
@@ -184,6 +192,17 @@ try {
   check(true, "log out everywhere: the page's chat socket closed, the page says signed out");
   await here(p2, [name2, g.lab]);
   await shot(p1, "desktop-signed-out");
+
+  // Chat tokens on the account page (phone size).
+  await p2.goto(`${base2}/account`);
+  await p2.fill("#label", "my laptop");
+  await submit(p2, 'form[action="/account/tokens"] button');
+  check(/^[0-9a-f]{64}$/.test(await p2.inputValue("#token")), "a chat token, shown once");
+  await shot(p2, "phone-token-created");
+  await p2.goto(`${base2}/account#tokens`);
+  check((await p2.textContent("table.tokens")).includes("my laptop"), "listed on the account page");
+  await p2.locator("#tokens").scrollIntoViewIfNeeded();
+  await shot(p2, "phone-account-tokens");
   await sync("done");
 
   check(errors.length === 0, `no console errors (${errors.join(" | ")})`);
