@@ -210,10 +210,11 @@ account_ids(PGresult *res, int col)
 }
 
 /* Publish one event about account (id, email) and the sessions it ended
- * (and the chat tokens it revoked: tokens_col, or -1). */
+ * (and the chat tokens it revoked: tokens_col, or -1; more fields: extra,
+ * stolen, or NULL). */
 static void
 account_event(const char *key, const char *reason, PGresult *res,
-    int sessions_col, int all, int tokens_col)
+    int sessions_col, int all, int tokens_col, json_t *extra)
 {
 	json_t *ev;
 
@@ -223,6 +224,10 @@ account_event(const char *key, const char *reason, PGresult *res,
 	    "all_sessions", all, "sessions", account_handles(res, sessions_col));
 	if (tokens_col >= 0)
 		json_object_set_new(ev, "tokens", account_ids(res, tokens_col));
+	if (extra != NULL) {
+		json_object_update(ev, extra);
+		json_decref(extra);
+	}
 	events_publish(key, ev);
 	json_decref(ev);
 }
@@ -303,7 +308,7 @@ account_revoke(struct db *db, const char *id_hash, const char *handle)
 		log_info("account sessions revoked user=%s count=%zu",
 		    PQgetvalue(res, 0, 1), n);
 		account_event("account.sessions_revoked", *handle == '\0' ?
-		    "others" : "one", res, 2, 0, -1);
+		    "others" : "one", res, 2, 0, -1, NULL);
 	}
 	PQclear(res);
 	return reply;
@@ -358,8 +363,12 @@ action_password_change(struct db *db, json_t *data)
 	if (PQntuples(res) == 1) {
 		log_info("account password changed user=%s", PQgetvalue(res,
 		    0, 1));
+		/* The session goes on under a new handle: chat servers
+		 * retag its connections, so later sign-outs find them. */
 		account_event("account.password_changed", "changed", res, 2, 0,
-		    3);
+		    3, json_pack("{s{s:s%s:s%}}", "session_moved", "from",
+		    params[0], (size_t)HANDLE_LEN, "to", params[3],
+		    (size_t)HANDLE_LEN));
 		PQclear(res);
 		return json_pack("{sbsb}", "success", 1, "changed", 1);
 	}
@@ -466,7 +475,7 @@ action_recovery_use(struct db *db, json_t *data)
 	if (PQntuples(res) == 1) {
 		log_info("recovery link used user=%s", PQgetvalue(res, 0, 1));
 		account_event("account.password_changed", "recovery", res, 2,
-		    1, 3);
+		    1, 3, NULL);
 		PQclear(res);
 		return json_pack("{sbsb}", "success", 1, "used", 1);
 	}

@@ -440,41 +440,51 @@ action_token_revoke(struct db *db, json_t *data)
 	return json_pack("{sbsb}", "success", 1, "revoked", revoked);
 }
 
-/* The hash of data's 64-hex field key (a ticket or a token). */
-static int
-chatacct_secret_hash(json_t *data, const char *key, char hash[65])
+/*
+ * Redeem data's 64-hex secret field key (a ticket or a token) with q,
+ * which takes its hash: the one row, or NULL with *reply set.
+ */
+static PGresult *
+chatacct_redeem(struct db *db, json_t *data, const char *key,
+    const struct db_query *q, json_t **reply)
 {
-	const char	*secret;
-	char		 err[128];
+	const char	*secret, *params[1];
+	char		 hash[65], err[160];
+	PGresult	*res;
 
 	if (fields_hex(data, key, CHATACCT_SECRET_HEX, &secret, err,
-	    sizeof(err)) == -1)
-		return -1;
+	    sizeof(err)) == -1) {
+		snprintf(err, sizeof(err), "the %s is not valid", key);
+		*reply = jsonx_failure(err);
+		return NULL;
+	}
 	chatacct_hash(secret, hash);
-	return 0;
+	params[0] = hash;
+	if ((res = chatacct_exec(db, q, params, reply)) == NULL)
+		return NULL;
+	if (PQntuples(res) == 1)
+		return res;
+	PQclear(res);
+	log_info("chat %s refused", key);
+	snprintf(err, sizeof(err), "the %s is not valid (%s)", key,
+	    q == &q_ticket_redeem ? "used, expired, or its session ended; "
+	    "reload the page" : "revoked or unknown");
+	*reply = jsonx_failure(err);
+	return NULL;
 }
 
 json_t *
 action_chat_ticket_redeem(struct db *db, json_t *data)
 {
-	const char	*params[1];
-	char		 hash[65];
 	PGresult	*res;
 	json_t		*reply = NULL;
 
-	if (chatacct_secret_hash(data, "ticket", hash) == -1)
-		return jsonx_failure("the ticket is not valid");
-	params[0] = hash;
-	if ((res = chatacct_exec(db, &q_ticket_redeem, params, &reply)) == NULL)
+	if ((res = chatacct_redeem(db, data, "ticket", &q_ticket_redeem,
+	    &reply)) == NULL)
 		return reply;
-	if (PQntuples(res) != 1) {
-		log_info("chat ticket refused");
-		reply = jsonx_failure("the ticket is not valid (used, expired, "
-		    "or its session ended); reload the page");
-	} else
-		reply = json_pack("{sbsIssss}", "success", 1, "account_id",
-		    (json_int_t)chatacct_ll(res, 0, 0), "name",
-		    PQgetvalue(res, 0, 1), "session", PQgetvalue(res, 0, 2));
+	reply = json_pack("{sbsIssss}", "success", 1, "account_id",
+	    (json_int_t)chatacct_ll(res, 0, 0), "name", PQgetvalue(res, 0, 1),
+	    "session", PQgetvalue(res, 0, 2));
 	PQclear(res);
 	return reply;
 }
@@ -482,21 +492,13 @@ action_chat_ticket_redeem(struct db *db, json_t *data)
 json_t *
 action_chat_token_redeem(struct db *db, json_t *data)
 {
-	const char	*params[1];
-	char		 hash[65];
 	PGresult	*res;
 	json_t		*reply = NULL;
 
-	if (chatacct_secret_hash(data, "token", hash) == -1)
-		return jsonx_failure("the token is not valid");
-	params[0] = hash;
-	if ((res = chatacct_exec(db, &q_token_redeem, params, &reply)) == NULL)
+	if ((res = chatacct_redeem(db, data, "token", &q_token_redeem,
+	    &reply)) == NULL)
 		return reply;
-	if (PQntuples(res) != 1) {
-		log_info("chat token refused");
-		reply = jsonx_failure("the token is not valid (revoked or "
-		    "unknown)");
-	} else if (*PQgetvalue(res, 0, 2) == '\0')
+	if (*PQgetvalue(res, 0, 2) == '\0')
 		reply = jsonx_failure("the account has no chat name yet; pick "
 		    "one on the chat page");
 	else

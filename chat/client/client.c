@@ -130,7 +130,7 @@ client_hello(struct client *c)
 	size_t	 len;
 
 	c->state = CLIENT_JOINING;
-	frame = client_proto_hello(c->name, &len);
+	frame = client_proto_hello(c->name, c->opts.token, &len);
 	client_send(c, frame, len);
 }
 
@@ -205,7 +205,8 @@ client_connected(void *arg)
 	if (c->reconnecting)
 		client_ui_notice(c->ui, "Connected again to %s port %s.",
 		    c->opts.host, c->opts.port);
-	if (c->name != NULL) {
+	/* With a token the account's name is used: nothing to ask. */
+	if (c->name != NULL || c->opts.token != NULL) {
 		client_hello(c);
 		return;
 	}
@@ -249,6 +250,25 @@ client_closed(void *arg, const char *reason)
 
 /* ---- messages from the server, dispatched by type ---- */
 
+/* Signed in with a token: the name is the account's, as WELCOME says
+ * ("Welcome NAME! You can now start to chat!"). */
+static void
+client_welcome_name(struct client *c, const char *content)
+{
+	static const char	 pre[] = "Welcome ";
+	static const char	 post[] = "! You can now start to chat!";
+	size_t			 n = strlen(content);
+
+	if (strncmp(content, pre, sizeof(pre) - 1) != 0 ||
+	    n <= sizeof(pre) - 1 + sizeof(post) - 1 ||
+	    strcmp(content + n - (sizeof(post) - 1), post) != 0)
+		return;
+	free(c->name);
+	c->name = xstrndup(content + sizeof(pre) - 1,
+	    n - (sizeof(pre) - 1) - (sizeof(post) - 1));
+	client_ui_set_name(c->ui, c->name);
+}
+
 static void
 client_on_welcome(struct client *c, const struct client_msg *m)
 {
@@ -257,6 +277,8 @@ client_on_welcome(struct client *c, const struct client_msg *m)
 	client_ui_show(c->ui, CLIENT_RENDER_INFO, m->content, m->ts_ms);
 	if (c->state != CLIENT_JOINING)
 		return;
+	if (c->name == NULL)
+		client_welcome_name(c, m->content);
 	c->state = CLIENT_CHATTING;
 	client_ui_prompt_chat(c->ui);
 	if (c->reconnecting) {
@@ -331,6 +353,17 @@ client_on_bye(struct client *c, const struct client_msg *m)
 static void
 client_name_refused(struct client *c, const struct client_msg *m)
 {
+	if (c->opts.token != NULL) {
+		/* The back end was away: later.  Refused: no name helps. */
+		if (strcmp(m->content, "accounts unavailable, try again") == 0) {
+			client_retry(c, m->content);
+			return;
+		}
+		client_ui_notice(c->ui, "The server refused the token: %s",
+		    m->content);
+		client_done(c, CLIENT_EXIT_NAME);
+		return;
+	}
 	if (c->reconnecting && m->code != NULL &&
 	    strcmp(m->code, "name_taken") == 0) {
 		/* Our old session may not have timed out yet. */
@@ -463,7 +496,8 @@ client_say(struct client *c, char *line)
 		if (line[0] == '/')
 			client_ui_show(c->ui, CLIENT_RENDER_NOTICE, line, 0);
 		else {
-			echo = xasprintf("%s: %s", c->name, line);
+			echo = xasprintf("%s: %s", c->name != NULL ?
+			    c->name : "you", line);
 			client_ui_show(c->ui, CLIENT_RENDER_OWN, echo, 0);
 			free(echo);
 		}

@@ -13,6 +13,7 @@ struct client_opts {
 	const char	*host;
 	const char	*port;
 	const char	*name;		/* --name, or NULL to ask */
+	const char	*token;		/* CHAT_TOKEN(_FILE): an account's */
 	int		 interactive;	/* terminal UI, else pipe mode */
 	int		 decorate;	/* timestamps and colours */
 	unsigned	 reconnect_max;	/* attempts after a drop; 0: no limit */

@@ -30,8 +30,12 @@ static const char client_usage[] =
 "  --help        this text\n"
 "  --version     print the version\n"
 "\n"
+"With CHAT_TOKEN or CHAT_TOKEN_FILE (a token made on the web site's\n"
+"account page) it chats under the account's name and asks for none.\n"
+"\n"
 "Exit status: 0 after leaving, 1 when it cannot connect or gives up\n"
-"reconnecting, 2 for a usage error, 3 when pipe mode has no usable name.\n";
+"reconnecting, 2 for a usage error, 3 when pipe mode has no usable name\n"
+"(or the token is refused).\n";
 
 struct client_settings {
 	unsigned	 reconnect_max;
@@ -42,6 +46,8 @@ struct client_settings {
 	unsigned	 send_rate;
 	unsigned	 send_burst;
 	const char	*no_color;
+	const char	*token;
+	const char	*token_file;
 	const char	*log_level;
 };
 
@@ -65,6 +71,10 @@ static const struct config_setting client_table[] = {
 	    1000000, NULL, 0, "lines at once before pacing" },
 	{ "NO_COLOR", CONFIG_STR(CS(no_color)), 0, 0, 0, NULL, 0,
 	    "set (not empty): no colours or timestamps" },
+	{ "CHAT_TOKEN", CONFIG_STR(CS(token)), 0, 0, 0, NULL, 0,
+	    "an account's chat token (from /account): chat under its name" },
+	{ "CHAT_TOKEN_FILE", CONFIG_STR(CS(token_file)), 0, 0, 0, NULL, 0,
+	    "a file whose first line is the token (when CHAT_TOKEN is unset)" },
 	CONFIG_ROW_LOG_LEVEL("warn", CS(log_level)),
 };
 
@@ -120,6 +130,33 @@ client_main_args(int argc, char **argv, struct client_opts *o)
 	}
 }
 
+/* The first line of path, without its newline; fatal when unreadable. */
+static char *
+client_main_token_file(const char *path)
+{
+	FILE	*f;
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "chat-client: cannot read CHAT_TOKEN_FILE "
+		    "%s\n", path);
+		exit(CLIENT_EXIT_USAGE);
+	}
+	n = getline(&line, &cap, f);
+	fclose(f);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+	    line[n - 1] == ' '))
+		line[--n] = '\0';
+	if (n <= 0) {
+		fprintf(stderr, "chat-client: CHAT_TOKEN_FILE %s has no token\n",
+		    path);
+		exit(CLIENT_EXIT_USAGE);
+	}
+	return line;
+}
+
 static void
 client_main_env(struct client_opts *o, struct client_settings *cs)
 {
@@ -134,6 +171,11 @@ client_main_env(struct client_opts *o, struct client_settings *cs)
 	o->quit_timeout_ms = cs->quit_timeout_ms;
 	o->send_rate = cs->send_rate;
 	o->send_burst = cs->send_burst;
+	/* Never a command-line flag: ps(1) would show it to everyone. */
+	if (cs->token != NULL)
+		o->token = cs->token;
+	else if (cs->token_file != NULL)
+		o->token = client_main_token_file(cs->token_file);
 	/* A "dumb" terminal (Emacs shell buffers) cannot take the editor's
 	 * escape sequences: it gets pipe mode, as a pipe would. */
 	o->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
@@ -186,6 +228,8 @@ main(int argc, char **argv)
 	code = client_exit_code(c);
 
 	client_free(c);
+	if (opts.token != NULL && opts.token != cs.token)
+		free((char *)opts.token);
 	for (i = 0; i < 3; i++)
 		event_free(sig_ev[i]);
 	evdns_base_free(dns, 1);

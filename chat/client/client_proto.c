@@ -150,7 +150,7 @@ client_proto_text(const char *s)
 }
 
 uint8_t *
-client_proto_hello(const char *name, size_t *len)
+client_proto_hello(const char *name, const char *token, size_t *len)
 {
 	json_t *obj = json_object(), *features = json_array();
 
@@ -158,7 +158,11 @@ client_proto_hello(const char *name, size_t *len)
 	json_array_append_new(features, json_string(VOCAB_FEAT_META));
 	json_array_append_new(features, json_string(VOCAB_FEAT_PING));
 	json_object_set_new(obj, VOCAB_F_TYPE, json_string(VOCAB_HELLO));
-	json_object_set_new(obj, VOCAB_F_NAME, client_proto_text(name));
+	if (name != NULL)
+		json_object_set_new(obj, VOCAB_F_NAME, client_proto_text(name));
+	/* Only with a token: without one the HELLO is the lab's. */
+	if (token != NULL)
+		json_object_set_new(obj, VOCAB_F_TOKEN, json_string(token));
 	json_object_set_new(obj, VOCAB_F_FEATURES, features);
 	return client_proto_frame(obj, len);
 }

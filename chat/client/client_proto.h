@@ -52,7 +52,8 @@ void	 client_proto_msg_clear(struct client_msg *);
  * *len.  Text that is not valid UTF-8 has each bad byte replaced by
  * U+FFFD (JSON needs UTF-8; nothing the user typed is silently dropped).
  */
-uint8_t	*client_proto_hello(const char *name, size_t *len);
+/* name may be NULL with a token (the account's name is used). */
+uint8_t	*client_proto_hello(const char *name, const char *token, size_t *len);
 uint8_t	*client_proto_chat(const char *text, size_t *len);
 uint8_t	*client_proto_quit(size_t *len);
 uint8_t	*client_proto_pong(size_t *len);

@@ -32,6 +32,7 @@
 struct acctev {
 	struct hub_revoke	 rv;
 	char			 reason[48];
+	char			 moved_from[17], moved_to[17];
 	char			(*sessions)[17];
 	const char		**session_ptrs;
 	int64_t			*tokens;
@@ -76,15 +77,21 @@ acctev_apply(void *arg)
 	acctev_free(ev);
 }
 
+static size_t
+acctev_len(json_t *list)
+{
+	size_t n = json_array_size(list);
+
+	return n > ACCTEV_LIST_MAX ? ACCTEV_LIST_MAX : n;
+}
+
 /* The handles of list (16 hex digits each) into ev. */
 static void
 acctev_sessions(struct acctev *ev, json_t *list)
 {
-	size_t	 i, n = json_array_size(list);
+	size_t	 i, n = acctev_len(list);
 	json_t	*v;
 
-	if (n > ACCTEV_LIST_MAX)
-		n = ACCTEV_LIST_MAX;
 	ev->sessions = xcalloc(n + 1, sizeof(*ev->sessions));
 	ev->session_ptrs = xcalloc(n + 1, sizeof(*ev->session_ptrs));
 	for (i = 0; i < n; i++) {
@@ -102,17 +109,31 @@ acctev_sessions(struct acctev *ev, json_t *list)
 static void
 acctev_tokens(struct acctev *ev, json_t *list)
 {
-	size_t	 i, n = json_array_size(list);
+	size_t	 i, n = acctev_len(list);
 	json_t	*v;
 
-	if (n > ACCTEV_LIST_MAX)
-		n = ACCTEV_LIST_MAX;
 	ev->tokens = xcalloc(n + 1, sizeof(*ev->tokens));
 	for (i = 0; i < n; i++)
 		if (json_is_integer(v = json_array_get(list, i)) &&
 		    json_integer_value(v) > 0)
 			ev->tokens[ev->rv.ntokens++] = json_integer_value(v);
 	ev->rv.tokens = ev->tokens;
+}
+
+/* {"from": handle, "to": handle}: a session's new handle. */
+static void
+acctev_moved(struct acctev *ev, json_t *moved)
+{
+	json_t *from = json_object_get(moved, "from");
+	json_t *to = json_object_get(moved, "to");
+
+	if (!json_is_string(from) || json_string_length(from) != 16 ||
+	    !json_is_string(to) || json_string_length(to) != 16)
+		return;
+	memcpy(ev->moved_from, json_string_value(from), 17);
+	memcpy(ev->moved_to, json_string_value(to), 17);
+	ev->rv.moved_from = ev->moved_from;
+	ev->rv.moved_to = ev->moved_to;
 }
 
 /* The revocation an event asks for, or NULL (not ours, malformed). */
@@ -136,6 +157,7 @@ acctev_parse(const char *key, json_t *root)
 		json_decref(tok);
 	} else
 		acctev_tokens(ev, json_object_get(root, "tokens"));
+	acctev_moved(ev, json_object_get(root, "session_moved"));
 	ev->rv.all = strcmp(key, "account.deleted") == 0 ||
 	    json_is_true(json_object_get(root, "all_sessions"));
 	if (strcmp(key, "account.sessions_revoked") != 0 &&

@@ -1403,9 +1403,16 @@ hub_revoke_one(struct conn *c, void *arg)
 	const struct hub_revoke	*rv = arg;
 	struct user		*u = c->owner;
 
-	if (!conn_alive(c) || u == NULL || u->account_id != rv->account_id ||
-	    (!rv->all && !hub_revoke_listed(rv, u->session, u->token_id)))
+	if (!conn_alive(c) || u == NULL || u->account_id != rv->account_id)
 		return;
+	if (!rv->all && !hub_revoke_listed(rv, u->session, u->token_id)) {
+		/* A password change: the session goes on under a new handle. */
+		if (rv->moved_from != NULL && u->session[0] != '\0' &&
+		    strcmp(u->session, rv->moved_from) == 0)
+			snprintf(u->session, sizeof(u->session), "%s",
+			    rv->moved_to);
+		return;
+	}
 	log_info("chat account connection closed conn=%llu account_id=%lld "
 	    "reason=%s", (unsigned long long)u->id, (long long)u->account_id,
 	    rv->reason);

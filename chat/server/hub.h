@@ -25,7 +25,8 @@ void	hub_drain(void);
 
 /*
  * An account signed out somewhere (docs/chat.md "Accounts"): close its
- * connections whose session handle or token id is listed, or all of them.
+ * connections whose session handle or token id is listed, or all of them;
+ * a session's connections that stay may take a new handle (moved_*).
  */
 struct hub_revoke {
 	int64_t		 account_id;
@@ -35,6 +36,8 @@ struct hub_revoke {
 	const int64_t	*tokens;
 	size_t		 ntokens;
 	const char	*reason;	/* for the log: the event's type */
+	const char	*moved_from;	/* a session now known by ... */
+	const char	*moved_to;	/* ... this handle, or NULL */
 };
 void	hub_revoke(const struct hub_revoke *);
 

@@ -242,6 +242,7 @@ class BackendActions(unittest.TestCase):
                                                  "account": "a" * 64})["changed"]
         ev = wait("account.password_changed", account_id)
         self.assertEqual(sorted(ev["tokens"]), sorted(tids))
+        self.assertEqual(ev["session_moved"], {"from": sid[:16], "to": new_sid[:16]})
         self.assertEqual(self.rpc.call("TOKEN_LIST", {"id_hash": new_sid})["tokens"], [])
         assert self.rpc.call("SESSION_DELETE", {"id_hash": new_sid})["success"]
         ev = wait("account.sessions_revoked", account_id)

@@ -269,7 +269,7 @@ test_proto(void)
 	char			 err[128];
 	const char		*j;
 
-	f = client_proto_hello("alice", &len);
+	f = client_proto_hello("alice", NULL, &len);
 	CHECK(frame_parse(f, len, 1 << 20, &payload, &plen, &used) ==
 	    FRAME_OK && used == len);
 	CHECK(plen == len - 4);
@@ -277,6 +277,12 @@ test_proto(void)
 	CHECK(memmem(payload, plen, "\"name\":\"alice\"", 14) != NULL);
 	CHECK(memmem(payload, plen,
 	    "\"features\":[\"error\",\"meta\",\"ping\"]", 34) != NULL);
+	CHECK(memmem(payload, plen, "token", 5) == NULL);
+	free(f);
+	/* With a token (an account's): no name needed. */
+	f = client_proto_hello(NULL, "0123abcd", &len);
+	CHECK(memmem(f + 4, len - 4, "\"token\":\"0123abcd\"", 18) != NULL);
+	CHECK(memmem(f + 4, len - 4, "\"name\"", 6) == NULL);
 	free(f);
 	f = client_proto_chat("bad \xff byte", &len);
 	CHECK(memmem(f + 4, len - 4, "bad \xef\xbf\xbd byte", 12) != NULL);

@@ -8,7 +8,7 @@ import unittest
 import uuid
 
 from chat_harness import ChatServer, Closed, drain
-from parley_harness import RpcClient, backend, free_port, shared_services
+from parley_harness import RpcClient, backend, free_port, shared_services, wait_for
 from test_websocket import WS
 
 ORIGIN = "http://localhost:8080"
@@ -29,6 +29,9 @@ class Accounts(unittest.TestCase):
             srv.ws_port = ws_port
             cls.replicas.append(srv)
         cls.a, cls.b = cls.replicas
+        for srv in cls.replicas:  # events published before the bind would be missed
+            wait_for(lambda: "chat account events consumed" in srv.daemon.log(), 30,
+                     "the account events queue")
 
     @classmethod
     def tearDownClass(cls):
@@ -37,10 +40,12 @@ class Accounts(unittest.TestCase):
             srv.stop()
         for be in cls.backends:
             assert be.stop() == 0
-        for srv in cls.replicas:
-            log = srv.daemon.log()
+        for daemon in [srv.daemon for srv in cls.replicas] + cls.backends:
+            log = daemon.log()
+            assert cls.secrets and "chat account login" in "".join(
+                srv.daemon.log() for srv in cls.replicas)
             for secret in cls.secrets:
-                assert secret not in log, "a ticket or token in the chat server's log"
+                assert secret not in log, "a ticket or token in a daemon's log"
 
     secrets = []
 
@@ -253,6 +258,23 @@ class Accounts(unittest.TestCase):
         g = self.lab(self.b)
         g.hello(name, FEATURES)
         self.expect_error(g, "reserved")
+
+    def test_password_change_keeps_the_tab_and_a_later_sign_out_finds_it(self):
+        email, laptop, name = self.account()
+        phone = self.session(email)
+        ws = self.ws_login(self.a, self.ticket(laptop), name)
+        token, _ = self.token(phone)
+        term = self.token_login(self.b, token, name)
+        drain(term)
+        moved = uuid.uuid4().hex * 2
+        self.call("PASSWORD_CHANGE", {"id_hash": laptop, "old_hash": "H", "hash": "H2",
+                                      "new_id_hash": moved, "account": "c" * 64})
+        self.closed_signed_out(term)  # tokens go with the old password
+        self.still_open(ws)  # the laptop's session goes on, under a new handle
+        self.call("SESSION_CREATE", {"id_hash": phone, "email": email, "idle_s": 600,
+                                     "absolute_s": 3600})
+        self.call("SESSION_REVOKE_OTHERS", {"id_hash": phone})
+        self.closed_signed_out(ws)
 
     def test_logout_closes_the_sessions_socket(self):
         _, sid, name = self.account()
