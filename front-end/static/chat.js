@@ -398,13 +398,21 @@
   });
 
   // ---- the connection --------------------------------------------------
+  var tick = null;
+
   function later() {
     clearTimeout(timer);
+    clearInterval(tick);
     var delay = Math.min(BACKOFF_MAX, BACKOFF_MIN * Math.pow(2, attempt));
     delay = Math.round(delay * (0.5 + Math.random() / 2));
     attempt++;
-    setState('disconnected', 'Disconnected. Reconnecting in ' +
-        Math.ceil(delay / 1000) + ' s…', true);
+    var at = Date.now() + delay;
+    function show() {
+      setState('disconnected', 'Disconnected. Reconnecting in ' +
+          Math.max(1, Math.ceil((at - Date.now()) / 1000)) + ' s…', true);
+    }
+    show();
+    tick = setInterval(show, 1000);
     timer = setTimeout(connect, delay);
   }
 
@@ -421,6 +429,7 @@
 
   function connect() {
     clearTimeout(timer);
+    clearInterval(tick);
     if (ws) return;
     stopped = false;
     setState('connecting', everConnected ? 'Reconnecting…' :
