@@ -21,6 +21,9 @@ mkdirSync(out, { recursive: true });
 
 const tag = () => randomBytes(3).toString("hex");
 const name1 = `Ada${tag()}`, name2 = `Bob${tag()}`;
+// Rooms of this run only: the suite's other tests share the database, and
+// lines said in the lobby would be their lobby's history.
+const room = `main${tag()}`, side = `side${tag()}`;
 const pw = `purple elephant ${tag()} dances`;
 let step = 0;
 const t0 = Date.now();
@@ -104,6 +107,14 @@ async function here(page, names) {
   }, names);
 }
 
+async function goTo(page, r) {
+  await page.focus("#room");
+  await page.keyboard.type(r);
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((want) =>
+    document.querySelector("#room-name").textContent === want, r);
+}
+
 async function say(page, text) {
   await page.focus("#message");
   await page.keyboard.type(text);
@@ -122,9 +133,11 @@ try {
   await signUp(p1, base, `ada-${tag()}@example.com`, name1);
   await signUp(p2, base2, `bob-${tag()}@example.com`, name2, name1);
   check(true, `${name1} and ${name2} chose names and are connected`);
+  await goTo(p1, room);                                        // by keyboard
+  await goTo(p2, room);
 
   // The lab client is refused name1, then joins as a guest; the telnet user too.
-  const g = await sync("names", { name1, name2 });
+  const g = await sync("names", { name1, name2, room });
   await here(p1, [name1, name2, g.lab, g.telnet]);
   await here(p2, [name1, name2, g.lab, g.telnet]);
   check(true, "presence: both pages list the four users of both replicas");
@@ -142,36 +155,38 @@ try {
   await shot(p2, "phone-messages");
 
   // Room switch by keyboard: "Go to a room", then back with the room button.
-  await p2.focus("#room");
-  await p2.keyboard.type("dev");
-  await p2.keyboard.press("Enter");
-  await p2.waitForFunction(() => document.querySelector("#room-name").textContent === "dev");
+  await goTo(p2, side);
   await here(p2, [name2]);
-  const d = await sync("in-dev");                                // the lab user joins dev
+  const d = await sync("in-side", { room: side });               // the lab user follows
   await seen(p2, g.lab, d.text);
   await here(p2, [name2, g.lab]);
-  check(await count(p1, g.lab, d.text) === 0, "dev's line is not in the lobby");
-  await shot(p2, "phone-room-dev");
-  await p2.click('#rooms button:has-text("lobby")');
-  await p2.waitForFunction(() => document.querySelector("#room-name").textContent === "lobby");
+  check(await count(p1, g.lab, d.text) === 0, "the other room's line is not in this one");
+  await shot(p2, "phone-room-switched");
+  await p2.click(`#rooms button:has-text("${room}")`);
+  await p2.waitForFunction((want) =>
+    document.querySelector("#room-name").textContent === want, room);
   await seen(p2, name1, `hello from ${name1}`);
-  check(await count(p2, name1, `hello from ${name1}`) === 1, "back in the lobby: no repeats");
+  check(await count(p2, name1, `hello from ${name1}`) === 1, "back in the room: no repeats");
 
   // History: a new tab of user 1 shows the room's history first.
   const p3 = await p1.context().newPage();
   await p3.goto(`${base}/chat`);
   await connected(p3);
+  await goTo(p3, room);
   await seen(p3, name1, `hello from ${name1}`);
   await seen(p3, g.telnet, "telnet says hi");
   check(true, "a second tab of the same account gets the history");
   await p3.close();
 
   // Replica A (user 1's) restarts; the lab user talks meanwhile.
-  const r = await sync("restart-a");
+  const r = await sync("restart-a", { room });
   await p1.waitForSelector('#status[data-state="disconnected"]');
   await shot(p1, "desktop-disconnected");
   await sync("restarted");
   await connected(p1);
+  await p1.waitForFunction((want) =>
+    document.querySelector("#room-name").textContent === want, room);
+  check(true, "reconnected into the room it was in");
   await seen(p1, g.lab, r.text);
   for (const [f, t] of [[name1, `hello from ${name1}`], [g.lab, `hi ${name1}, from the lab`],
     [g.telnet, "telnet says hi"], [g.lab, r.text]])

@@ -94,23 +94,24 @@ class ChatBrowser(unittest.TestCase):
                 self.assertRegex(refused.get("content", ""),
                                  "belongs to an account|is taken")
                 lab.login(guest)
+                self.join(lab, data["room"])
                 telnet = a.text()
                 telnet.send_line(tel)
                 telnet.expect(f"Welcome {tel}! You can now start to chat!")
+                telnet.send_line("/join " + data["room"])
+                self.expect_text(telnet, "", prefix=f"SERVER: you are now in {data['room']} ")
                 reply = {"lab": guest, "telnet": tel}
             elif name == "sent":
                 lab.recv_until(lambda m: m.get("content", "").endswith(": " + data["text"]))
                 self.expect_text(telnet, ": " + data["text"])
                 lab.chat(f"hi {self.name1(transcript)}, from the lab")
                 telnet.send_line("telnet says hi")
-            elif name == "in-dev":
-                lab.chat("/join dev")
-                lab.recv_until(lambda m: m.get("content", "").startswith("SERVER: you are now in dev"))
-                reply = {"text": "a line in dev"}
+            elif name == "in-side":
+                self.join(lab, data["room"])
+                reply = {"text": "a line in the other room"}
                 lab.chat(reply["text"])
             elif name == "restart-a":
-                lab.chat("/join lobby")
-                lab.recv_until(lambda m: m.get("content", "").startswith("SERVER: you are now in lobby"))
+                self.join(lab, data["room"])
                 a.daemon.stop()
                 reply = {"text": "said while replica a was away"}
                 lab.chat(reply["text"])
@@ -123,9 +124,16 @@ class ChatBrowser(unittest.TestCase):
                 return
 
     @staticmethod
-    def expect_text(telnet, suffix):
+    def join(lab, room):
+        lab.chat("/join " + room)
+        lab.recv_until(lambda m: m.get("content", "").startswith(
+            f"SERVER: you are now in {room} "))
+
+    @staticmethod
+    def expect_text(telnet, suffix, prefix=""):
         while True:
-            if telnet.line().endswith(suffix):
+            line = telnet.line()
+            if line.startswith(prefix) and line.endswith(suffix):
                 return
 
     @staticmethod
