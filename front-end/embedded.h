@@ -8,6 +8,10 @@
 
 extern const unsigned char	embed_style_css[];
 extern const size_t		embed_style_css_len;
+extern const unsigned char	embed_chat_js[];
+extern const size_t		embed_chat_js_len;
+extern const unsigned char	embed_chat_css[];
+extern const size_t		embed_chat_css_len;
 extern const unsigned char	embed_common_passwords[];
 extern const size_t		embed_common_passwords_len;
 

@@ -61,10 +61,46 @@ const struct config_setting fe_settings[] = {
 	    1000000, NULL, 0, "failed log-ins per client address per window, 0 = off" },
 	{ "LOGIN_IP_WINDOW_S", CONFIG_LONG(FE(login_ip_window_s)), 3600, 1,
 	    86400, NULL, 0, "the per-address window" },
+	{ "CHAT_WS_URL", CONFIG_STR(FE(chat_ws_url)), 0, 0, 0,
+	    "ws://localhost:60877/ws", 0, "the chat servers' WebSocket as the "
+	    "browser reaches it (ws:// or wss://); /chat's CSP allows its "
+	    "origin" },
 	CONFIG_ROW_AMQP_HEARTBEAT(FE(amqp_heartbeat)),
 	CONFIG_ROW_LOG_LEVEL("info", FE(log_level)),
 };
 const size_t fe_nsettings = CONFIG_NSETTINGS(fe_settings);
+
+/*
+ * The Content-Security-Policy of /chat: the site's policy plus its script
+ * and connect-src 'self' (the ticket) and the WebSocket's origin, exactly.
+ */
+int
+fe_chat_csp(const char *url, char *out, size_t outlen)
+{
+	const char	*host, *end;
+	size_t		 i;
+	int		 n;
+
+	if (strncmp(url, "ws://", 5) == 0)
+		host = url + 5;
+	else if (strncmp(url, "wss://", 6) == 0)
+		host = url + 6;
+	else
+		return -1;
+	for (i = 0; url[i] != '\0'; i++)
+		if (url[i] <= ' ' || url[i] >= 0x7f || url[i] == '"' ||
+		    url[i] == '\'' || url[i] == ';' || url[i] == ',' ||
+		    url[i] == '\\')
+			return -1;
+	end = host + strcspn(host, "/?#");
+	if (end == host || *end != '/')
+		return -1;
+	n = snprintf(out, outlen, "default-src 'none'; script-src 'self'; "
+	    "style-src 'self'; img-src 'self'; connect-src 'self' %.*s; "
+	    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	    (int)(end - url), url);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
 
 void
 fe_config_load(struct fe_config *c)
@@ -75,6 +111,9 @@ fe_config_load(struct fe_config *c)
 	config_load(fe_settings, fe_nsettings, c);
 	if (rpc_queue_config_check(&c->rpc_queue, err, sizeof(err)) == -1)
 		fatalx("config invalid: %s", err);
+	if (fe_chat_csp(c->chat_ws_url, c->chat_csp, sizeof(c->chat_csp)) == -1)
+		fatalx("config invalid: CHAT_WS_URL must be ws://host[:port]/path "
+		    "or wss://... (printable ASCII, no quotes or blanks)");
 	if (strlen(c->session_secret) < FE_SECRET_MIN)
 		fatalx("config invalid: SESSION_SECRET must be at least %d "
 		    "characters long", FE_SECRET_MIN);

@@ -36,10 +36,15 @@ struct fe_config {
 	long			 login_ip_window_s;
 	unsigned		 amqp_heartbeat;
 	const char		*log_level;
+	const char		*chat_ws_url;	/* the page's WebSocket */
+	char			 chat_csp[320];	/* /chat's policy (derived) */
 };
 
 extern const struct config_setting	fe_settings[];
 extern const size_t			fe_nsettings;
+
+/* /chat's Content-Security-Policy for the WebSocket URL; -1: bad URL. */
+int	fe_chat_csp(const char *url, char *out, size_t outlen);
 
 /* Read and validate everything; a missing or bad setting is fatal. */
 void	fe_config_load(struct fe_config *);

@@ -63,6 +63,7 @@ html_nav(struct html *h, const struct page *p)
 	    "<ul class=\"links\">");
 	html_nav_link(h, p, "/secret", "Members", "navlink");
 	if (p->user != NULL) {
+		html_nav_link(h, p, "/chat", "Chat", "navlink");
 		html_nav_link(h, p, "/account", "Account", "navlink");
 		html_put(h, "<li class=\"who\"><span class=\"sr-only\">Signed "
 		    "in as </span><span class=\"avatar\" aria-hidden=\"true\">");
@@ -126,8 +127,9 @@ html_home(const struct page *p)
 		    "signed in as <strong>");
 		html_esc(&h, p->user);
 		html_put(&h, "</strong>.</p><p class=\"actions\">"
-		    "<a class=\"btn\" href=\"/secret\">Open the members' page"
-		    "</a></p>");
+		    "<a class=\"btn\" href=\"/chat\">Open the chat</a>"
+		    "<a class=\"btn btn-ghost\" href=\"/secret\">Open the "
+		    "members' page</a></p>");
 	} else {
 		html_put(&h, "<h1>Welcome to Parley</h1><p class=\"lead\">"
 		    "Chat rooms for your team. Create an account or log in to "

@@ -167,9 +167,97 @@ html_account_sessions(struct html *h, const struct page *p, json_t *list)
 	html_put(h, "</section>\n");
 }
 
+static void
+html_token_row(struct html *h, const struct page *p, json_t *t)
+{
+	json_t	*used = json_object_get(t, "last_used");
+	char	 id[24];
+
+	snprintf(id, sizeof(id), "%lld",
+	    (long long)json_integer_value(json_object_get(t, "id")));
+	html_put(h, "<tr><td data-label=\"Label\">");
+	html_esc(h, html_json_str(t, "label"));
+	html_put(h, "</td><td data-label=\"Created\">");
+	html_esc(h, html_json_str(t, "created"));
+	html_put(h, "</td><td data-label=\"Last used\">");
+	html_esc(h, json_is_string(used) ? json_string_value(used) : "never");
+	html_put(h, "</td><td><form class=\"inline\" method=\"post\" "
+	    "action=\"/account/tokens/revoke\">");
+	html_csrf(h, p);
+	html_put(h, "<input type=\"hidden\" name=\"id\" value=\"");
+	html_esc(h, id);
+	html_put(h, "\"><button class=\"btn btn-small btn-ghost\" "
+	    "type=\"submit\">Revoke<span class=\"sr-only\"> the token ");
+	html_esc(h, html_json_str(t, "label"));
+	html_put(h, "</span></button></form></td></tr>");
+}
+
+static void
+html_account_tokens(struct html *h, const struct page *p, json_t *list)
+{
+	size_t	 i;
+	json_t	*t;
+
+	html_put(h, "<section class=\"card\" aria-labelledby=\"tokens\">"
+	    "<h2 id=\"tokens\">Chat tokens</h2><p class=\"sub\">A token lets "
+	    "<code>chat-client</code> on a terminal chat under your chat name "
+	    "(<code>CHAT_TOKEN</code> or <code>CHAT_TOKEN_FILE</code>). It is "
+	    "shown once, when you create it; revoke it when the computer is "
+	    "no longer yours.</p>");
+	if (list == NULL)
+		html_put(h, "<p class=\"alert\" role=\"status\">The tokens "
+		    "cannot be listed right now. Reload the page in a moment."
+		    "</p>");
+	else if (json_array_size(list) == 0)
+		html_put(h, "<p>No tokens yet.</p>");
+	else {
+		html_put(h, "<div class=\"table-wrap\"><table class=\"sessions "
+		    "tokens\"><thead><tr><th scope=\"col\">Label</th>"
+		    "<th scope=\"col\">Created</th><th scope=\"col\">Last used"
+		    "</th><th scope=\"col\"><span class=\"sr-only\">Action"
+		    "</span></th></tr></thead><tbody>");
+		json_array_foreach(list, i, t)
+			html_token_row(h, p, t);
+		html_put(h, "</tbody></table></div>");
+	}
+	html_put(h, "<form method=\"post\" action=\"/account/tokens\">");
+	html_csrf(h, p);
+	html_put(h, "<div class=\"field\"><label for=\"label\">Label of a "
+	    "new token</label><p class=\"hint\" id=\"label-hint\">For you: "
+	    "e.g. the computer it is for (1 to 64 characters).</p><input "
+	    "id=\"label\" name=\"label\" type=\"text\" required "
+	    "maxlength=\"64\" aria-describedby=\"label-hint\"></div>"
+	    "<button class=\"btn\" type=\"submit\">Create a token</button>"
+	    "</form></section>\n");
+}
+
+char *
+html_account_token(const struct page *p, const char *label,
+    const char *token)
+{
+	struct html h;
+
+	html_open(&h, p);
+	html_put(&h, "<section class=\"card\"><h1>Your new chat token</h1>"
+	    "<p class=\"sub\">For <strong>");
+	html_esc(&h, label);
+	html_put(&h, "</strong>. Copy it now: it is shown only this once and "
+	    "this site keeps only a hash of it.</p><div class=\"field\">"
+	    "<label for=\"token\">Token</label><input id=\"token\" "
+	    "type=\"text\" class=\"mono\" readonly autofocus value=\"");
+	html_esc(&h, token);
+	html_put(&h, "\"></div><p>On the terminal, put it in a file only you "
+	    "can read and start the client with <code>CHAT_TOKEN_FILE=that-file"
+	    " chat-client HOST PORT</code> (or set <code>CHAT_TOKEN</code>); "
+	    "never put it on the command line.</p><p class=\"actions\"><a "
+	    "class=\"btn\" href=\"/account#tokens\">Back to your account</a>"
+	    "</p></section>\n");
+	return html_close(&h);
+}
+
 char *
 html_account_page(const struct page *p, json_t *account, json_t *sessions,
-    const char *notice)
+    json_t *tokens, const char *notice)
 {
 	struct html			h;
 	struct html_password_form	f = { 0 };
@@ -189,6 +277,7 @@ html_account_page(const struct page *p, json_t *account, json_t *sessions,
 	html_password_fields(&h, p, &f);
 	html_put(&h, "</section>\n");
 	html_account_sessions(&h, p, sessions);
+	html_account_tokens(&h, p, tokens);
 	html_put(&h, "<section class=\"card danger\" aria-labelledby=\"delete\">"
 	    "<h2 id=\"delete\">Delete account</h2><p>Your account, its "
 	    "sessions and its chat name are removed for good; messages you "

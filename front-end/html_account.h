@@ -19,11 +19,15 @@ struct html_password_form {
 
 /*
  * account: the ACCOUNT_GET reply's "account" object; sessions: its
- * "sessions" array (both borrowed).  notice: a confirmation shown on top,
+ * "sessions" array; tokens: TOKEN_LIST's "tokens", or NULL when the back
+ * end could not list them (all borrowed).  notice: a confirmation shown on top,
  * or NULL.
  */
 char	*html_account_page(const struct page *, json_t *account,
-	    json_t *sessions, const char *notice);
+	    json_t *sessions, json_t *tokens, const char *notice);
+/* A chat token just created, shown this once. */
+char	*html_account_token(const struct page *, const char *label,
+	    const char *token);
 char	*html_account_password(const struct page *,
 	    const struct html_password_form *);
 char	*html_account_delete(const struct page *, const char *password_error,

@@ -194,7 +194,8 @@ http_count(struct req *req, unsigned status)
 static void
 http_security_headers(struct req *req, struct MHD_Response *r)
 {
-	MHD_add_response_header(r, "Content-Security-Policy", http_csp);
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    req->resp.csp != NULL ? req->resp.csp : http_csp);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");

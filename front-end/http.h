@@ -80,6 +80,7 @@ struct resp {
 	int		 cacheable;	/* static asset: may be cached */
 	int		 close;		/* close the connection after */
 	const char	*allow;		/* 405 */
+	const char	*csp;		/* NULL: the site's policy */
 };
 
 struct req {

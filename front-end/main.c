@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "mq.h"
 #include "page_account.h"
+#include "page_chat.h"
 #include "rpc_client.h"
 #include "signals.h"
 #include "site.h"
@@ -41,10 +42,17 @@ static const struct route frontend_routes[] = {
 	{ "POST", "/account/password",	page_account_password, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
 	{ "POST", "/account/sessions/revoke", page_account_revoke, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
 	{ "POST", "/account/sessions/revoke-others", page_account_revoke_others, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "POST", "/account/tokens",	page_account_token_create, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "POST", "/account/tokens/revoke", page_account_token_revoke, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
 	{ "GET",  "/account/delete",	page_account_delete_form, ROUTE_SESSION | ROUTE_PAGE },
 	{ "POST", "/account/delete",	page_account_delete, ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
 	{ "GET",  "/recover",		page_recover_form, ROUTE_SESSION | ROUTE_PAGE },
 	{ "POST", "/recover",		page_recover,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "GET",  "/chat",		page_chat,	ROUTE_SESSION | ROUTE_PAGE },
+	{ "POST", "/chat/name",		page_chat_name,	ROUTE_SESSION | ROUTE_FORM | ROUTE_PAGE },
+	{ "POST", "/chat/ticket",	page_chat_ticket, ROUTE_SESSION | ROUTE_FORM },
+	{ "GET",  "/static/chat.js",	page_chat_js,	0 },
+	{ "GET",  "/static/chat.css",	page_chat_css,	0 },
 	{ "GET",  "/static/style.css",	site_style,	0 },
 	{ "GET",  "/favicon.svg",	site_icon,	0 },
 	{ "GET",  "/favicon.ico",	site_icon,	0 },

@@ -115,6 +115,8 @@ static const struct {
 	    "logged out." },
 	{ "revoked", "The session was logged out." },
 	{ "others", "Every other session was logged out." },
+	{ "token", "The chat token was revoked; a chat-client using it is "
+	    "disconnected." },
 };
 
 static const char *
@@ -131,11 +133,20 @@ acct_notice(struct req *req)
 	return NULL;
 }
 
+static void
+acct_json_free(void *arg)
+{
+	json_t **j = arg;
+
+	json_decref(*j);
+	free(j);
+}
+
 enum step
 page_account(struct req *req)
 {
 	struct page	 p;
-	json_t		*reply, *account;
+	json_t		*reply, *account, **got;
 
 	switch ((enum simple_step)req->step) {
 	case ONE_START:
@@ -150,10 +161,118 @@ page_account(struct req *req)
 		account = json_object_get(reply, "account");
 		if (!json_is_object(account))
 			return http_redirect(req, "/login");
-		site_page(req, &p, "Account");
-		return http_html(req, MHD_HTTP_OK, html_account_page(&p,
-		    account, json_object_get(reply, "sessions"),
-		    acct_notice(req)));
+		/* Keep it while the chat tokens are fetched. */
+		got = http_state(req, sizeof(*got), acct_json_free);
+		*got = json_incref(reply);
+		req->step = ONE_DONE + 1;
+		return http_rpc(req, "TOKEN_LIST", json_pack("{ss}",
+		    "id_hash", req->sid_hash));
+	default:
+		break;
+	}
+	got = http_state(req, sizeof(*got), acct_json_free);
+	if (*got == NULL)
+		return site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	/* Without the tokens (an older back end) the page still works. */
+	reply = acct_ok_reply(req);
+	site_page(req, &p, "Account");
+	return http_html(req, MHD_HTTP_OK, html_account_page(&p,
+	    json_object_get(*got, "account"), json_object_get(*got,
+	    "sessions"), reply != NULL ? json_object_get(reply, "tokens") :
+	    NULL, acct_notice(req)));
+}
+
+/* --- POST /account/tokens, /account/tokens/revoke ------------------------ */
+
+static enum step
+acct_token_refused(struct req *req, const char *code)
+{
+	int		too_many = strcmp(code, "too_many") == 0;
+	struct page	p;
+
+	acct_count("token_create", code);
+	site_page(req, &p, "New chat token");
+	return http_html(req, too_many ? MHD_HTTP_CONFLICT :
+	    MHD_HTTP_BAD_REQUEST, html_message(&p, "No token was created",
+	    too_many ? "An account can have at most 20 chat tokens. Revoke one "
+	    "you no longer use and try again." : "Give the token a label of 1 "
+	    "to 64 characters, e.g. the computer it is for.",
+	    "/account#tokens", "Back to your account"));
+}
+
+enum step
+page_account_token_create(struct req *req)
+{
+	const char	*label = form_get(&req->form, "label");
+	json_t		*reply;
+	const char	*token, *code;
+	struct page	 p;
+	size_t		 n = label != NULL ? strlen(label) : 0;
+
+	switch ((enum simple_step)req->step) {
+	case ONE_START:
+		if (req->user == NULL)
+			return http_redirect(req, "/login");
+		if (n == 0 || n > 256)
+			return acct_token_refused(req, "invalid");
+		req->step = ONE_DONE;
+		return http_rpc(req, "TOKEN_CREATE", json_pack("{ssss}",
+		    "id_hash", req->sid_hash, "label", label));
+	case ONE_DONE:
+		if ((reply = http_reply(req)) == NULL)
+			return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+		token = json_string_value(json_object_get(reply, "token"));
+		code = json_string_value(json_object_get(reply, "code"));
+		if (code != NULL && strcmp(code, "signed_out") == 0)
+			return http_redirect(req, "/login");
+		if (code != NULL && (strcmp(code, "too_many") == 0 ||
+		    strcmp(code, "invalid") == 0))
+			return acct_token_refused(req, code);
+		if (!acct_flag(reply, "success") || token == NULL)
+			return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+		site_page(req, &p, "New chat token");
+		log_info("auth chat token created user=%s ip=%s", req->user,
+		    req->ip);
+		acct_count("token_create", "ok");
+		return http_html(req, MHD_HTTP_OK, html_account_token(&p, label,
+		    token));
+	}
+	return site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
+}
+
+enum step
+page_account_token_revoke(struct req *req)
+{
+	const char	*id = form_get(&req->form, "id");
+	json_t		*reply;
+	struct page	 p;
+
+	switch ((enum simple_step)req->step) {
+	case ONE_START:
+		if (req->user == NULL)
+			return http_redirect(req, "/login");
+		if (id == NULL || *id == '\0' || strlen(id) > 18 ||
+		    strspn(id, "0123456789") != strlen(id))
+			return site_error(req, MHD_HTTP_BAD_REQUEST);
+		req->step = ONE_DONE;
+		return http_rpc(req, "TOKEN_REVOKE", json_pack("{ssss}",
+		    "id_hash", req->sid_hash, "id", id));
+	case ONE_DONE:
+		if ((reply = acct_ok_reply(req)) == NULL)
+			return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+		acct_count("token_revoke", acct_flag(reply, "revoked") ? "ok" :
+		    "none");
+		if (!acct_flag(reply, "revoked")) {
+			site_page(req, &p, "Token not found");
+			return http_html(req, MHD_HTTP_NOT_FOUND, html_message(&p,
+			    "Token not found", "That token is not one of this "
+			    "account's live chat tokens (it may have been "
+			    "revoked already). Nothing was changed.",
+			    "/account#tokens", "Back to your account"));
+		}
+		log_info("auth chat token revoked user=%s ip=%s", req->user,
+		    req->ip);
+		return http_redirect(req, "/account?done=token#tokens");
 	}
 	return site_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR);
 }

@@ -9,6 +9,8 @@ enum step	page_account(struct req *);
 enum step	page_account_password(struct req *);
 enum step	page_account_revoke(struct req *);
 enum step	page_account_revoke_others(struct req *);
+enum step	page_account_token_create(struct req *);
+enum step	page_account_token_revoke(struct req *);
 enum step	page_account_delete_form(struct req *);
 enum step	page_account_delete(struct req *);
 enum step	page_recover_form(struct req *);

@@ -35,6 +35,7 @@
 #define VOCAB_F_TS		"ts"
 #define VOCAB_F_PRIVATE		"private"
 #define VOCAB_F_HISTORY		"history"
+#define VOCAB_F_ID		"id"	/* meta: a chat message's identity */
 #define VOCAB_F_CODE		"code"
 #define VOCAB_F_TICKET		"ticket"	/* HELLO: a browser's ticket */
 #define VOCAB_F_TOKEN		"token"		/* HELLO: a terminal token */

@@ -88,6 +88,15 @@ out_render_frame(struct out *o, struct wbuf *b, int ext)
 		wire_bool(b, VOCAB_F_PRIVATE, 1);
 	if (o->history)
 		wire_bool(b, VOCAB_F_HISTORY, 1);
+	if (o->origin != NULL && o->seq != 0) {
+		/* The same for a message live and replayed: a page that
+		 * reconnects drops what it has shown already. */
+		char id[96];
+
+		snprintf(id, sizeof(id), "%s-%llu", o->origin,
+		    (unsigned long long)o->seq);
+		wire_str(b, VOCAB_F_ID, id);
+	}
 	if (o->nfeatures > 0)
 		wire_strv(b, VOCAB_F_FEATURES, o->features, o->nfeatures);
 done:

@@ -435,7 +435,7 @@ static void
 hub_history_line(struct user *u, struct store_line *l)
 {
 	struct out	 o = { .type = VOCAB_CHAT, .from = l->from, .ts = l->ts,
-			    .history = 1 };
+			    .history = 1, .origin = l->origin, .seq = l->seq };
 	char		*line = xasprintf("%s: %s", l->from, l->content);
 
 	o.room = u->room->name;

@@ -183,7 +183,7 @@ def read_env_file():
 # ---------------------------------------------------------------- compose plumbing
 
 DOTENV = read_env_file()
-PORTS = {'HTTP_PORT': free_port(), 'CHAT_PORT': free_port(),
+PORTS = {'HTTP_PORT': free_port(), 'CHAT_PORT': free_port(), 'CHAT_WS_PORT': free_port(),
          'RABBITMQ_UI_PORT': free_port(), 'ADMINER_PORT': free_port()}
 LAB_PORT = free_port()
 ENV = dict(os.environ)
@@ -196,6 +196,9 @@ ENV.update({
     'COMPOSE_HTTP_TIMEOUT': '300',
 })
 ENV.update({k: str(v) for k, v in PORTS.items()})
+# The page's WebSocket on the remapped port (the CSP names it); the origin stays .env's.
+ENV['CHAT_WS_URL'] = 'ws://localhost:%d/ws' % PORTS['CHAT_WS_PORT']
+WS_ORIGIN = ENV.get('CHAT_WS_ORIGINS', DOTENV['CHAT_WS_ORIGINS']).split(',')[0].strip()
 for k in ('RABBITMQ_DEFAULT_USER', 'RABBITMQ_DEFAULT_PASS', 'POSTGRES_USER',
           'POSTGRES_PASSWORD', 'POSTGRES_DB', 'BACKEND_DB_USER', 'BACKEND_DB_PASSWORD',
           'PARLEY_MQ_FRONT_PASS', 'PARLEY_MQ_BACK_PASS', 'PARLEY_MQ_CHAT_PASS'):
@@ -759,6 +762,49 @@ def check_chat(state):
     state['chat'] = (alice, bob)
 
 
+def check_browser_chat(state):
+    """The browser's way in, without a browser: an account picks a chat name
+    (POST /chat/name), the page's ticket (POST /chat/ticket with the CSRF token), a
+    WebSocket HELLO with it on the published CHAT_WS_PORT; the guests see its lines."""
+    import asyncio
+    import websockets
+    b = Browser()
+    if b.register('web-%s@example.com' % RUN_ID) != 303:
+        raise Fail('register for the browser chat failed')
+    name = 'web%s' % RUN_ID[:8]
+    st, _, body = b.request('POST', '/chat/name', {'name': name,
+                                                   'csrf_token': b.csrf('/chat')})
+    if st != 303:
+        raise Fail('POST /chat/name -> %s' % st)
+    st, hdrs, body = b.request('GET', '/chat')
+    want = "connect-src 'self' %s;" % ENV['CHAT_WS_URL'].rsplit('/', 1)[0]
+    if st != 200 or 'role="log"' not in body or want not in hdrs.get(
+            'content-security-policy', ''):
+        raise Fail('GET /chat -> %s, CSP %r' % (st, hdrs.get('content-security-policy')))
+    st, hdrs, body = b.request('POST', '/chat/ticket', {'csrf_token': b.csrf('/chat')})
+    if st != 200 or hdrs.get('cache-control') != 'no-store':
+        raise Fail('POST /chat/ticket -> %s %s' % (st, body[:200]))
+    ticket = json.loads(body)['ticket']
+    alice, _ = state['chat']
+
+    async def talk():
+        async with websockets.connect('ws://127.0.0.1:%d/ws' % PORTS['CHAT_WS_PORT'],
+                                      origin=WS_ORIGIN, open_timeout=20) as ws:
+            await ws.send(json.dumps({'type': 'HELLO', 'ticket': ticket,
+                                      'features': ['meta']}))
+            got = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            if got.get('type') != 'WELCOME' or name not in got.get('content', ''):
+                raise Fail('WebSocket HELLO with the ticket -> %r' % got)
+            mark = len(alice.lines)
+            await ws.send(json.dumps({'type': 'CHAT', 'content': 'hi from a browser'}))
+            alice.wait_for('%s: hi from a browser' % name, 20, mark)
+            alice.send('hi back, web')
+            while (json.loads(await asyncio.wait_for(ws.recv(), 20)).get('content') !=
+                   'alice: hi back, web'):
+                pass
+    asyncio.run(talk())
+
+
 def check_lab_exercise(state):
     """The lab's exercise: a chat server started with `-p 7070:60876` (here a free port)
     and a client on another network connecting to the host's port; the second server
@@ -1177,6 +1223,9 @@ def main():
             need(have_front, 'front-end not in the tree yet'), check_http(state)))
         step('chat: two clients on %s and one through the published port' % CHAT_NET,
              lambda: (need(have_chat, 'chat not in the tree yet'), check_chat(state)))
+        step('browser chat: chat name, ticket, WebSocket HELLO on CHAT_WS_PORT, guests see it',
+             lambda: (need(have_chat and have_front, 'chat or front end not in the tree yet'),
+                      check_browser_chat(state)))
         step('lab exercise: chat-server -p PORT:60876, client from another network',
              lambda: (need(have_chat and 'chat' in state, 'chat not working'),
                       check_lab_exercise(state)))

@@ -107,6 +107,7 @@ class LabProtocol(unittest.TestCase):
         self.assertEqual(m["room"], "lobby")
         self.assertEqual(m["from"], "bob6")
         self.assertIsInstance(m["ts"], int)
+        self.assertRegex(m["id"], r"^[0-9a-f]+-[0-9]+$")
         # An old client never sees the extra fields.
         a.chat("plain")
         self.assertEqual(b.recv(), {"type": "CHAT", "content": "alice6: plain"})
