@@ -30,6 +30,7 @@ static const struct {
 	{ "LOGIN_PREPARE",	action_login_prepare },
 	{ "LOGIN_FAILED",	action_login_failed },
 	{ "SETHASH",		action_sethash },
+	{ "REGISTER_PREPARE",	action_register_prepare },
 	{ "SESSION_CREATE",	action_session_create },
 	{ "SESSION_GET",	action_session_get },
 	{ "SESSION_DELETE",	action_session_delete },
