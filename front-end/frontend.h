@@ -14,7 +14,7 @@ struct frontend {
 	struct hasher		*hasher;
 	struct http		*http;
 	struct counter		*logins_ok, *logins_failed, *logins_throttled;
-	struct counter		*registrations;
+	struct counter		*registrations, *registrations_throttled;
 };
 
 #endif
