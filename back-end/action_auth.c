@@ -55,31 +55,34 @@ static const struct db_query q_login_failed = {
 };
 
 /*
- * The registration throttle: retry_after as for log-ins, over the attempts
- * of this client ($3 in $4 s, at most $5) and of everyone ($6 s, at most
- * $7); an attempt under both limits is recorded in the same statement,
+ * The registration throttle: seconds to wait as for log-ins, over the
+ * attempts of this client ($3 in $4 s, at most $5) and of everyone ($6 s,
+ * at most $7), each on its own so the front end can remember both; an attempt under both limits is recorded in the same statement,
  * unless both limits are off (nothing to count for).
  * Run twice (redelivery), the second run may count the first: harmless.
  */
 static const struct db_query q_register_prepare = {
 	"register_prepare",
-	"WITH v AS (SELECT ceil(extract(epoch FROM greatest(interval '0', "
+	"WITH v AS (SELECT "
+	"ceil(extract(epoch FROM greatest(interval '0', "
 	"(SELECT at + make_interval(secs => $4::double precision) - now() "
 	"FROM register_attempts WHERE $5::int > 0 AND client = $3 "
 	"AND at > now() - make_interval(secs => $4::double precision) "
-	"ORDER BY at DESC OFFSET greatest($5::int, 1) - 1 LIMIT 1), "
+	"ORDER BY at DESC OFFSET greatest($5::int, 1) - 1 LIMIT 1))))::bigint "
+	"AS client_retry, "
+	"ceil(extract(epoch FROM greatest(interval '0', "
 	"(SELECT at + make_interval(secs => $6::double precision) - now() "
 	"FROM register_attempts WHERE $7::int > 0 "
 	"AND at > now() - make_interval(secs => $6::double precision) "
 	"ORDER BY at DESC OFFSET greatest($7::int, 1) - 1 LIMIT 1))))::bigint "
-	"AS retry_after), "
+	"AS total_retry), "
 	"swept AS (DELETE FROM register_attempts "
 	"WHERE at < now() - interval '1 day'), "
 	"ins AS (INSERT INTO register_attempts (attempt_id, client) "
-	"SELECT $1, $3 FROM v WHERE v.retry_after = 0 "
+	"SELECT $1, $3 FROM v WHERE v.client_retry = 0 AND v.total_retry = 0 "
 	"AND ($5::int > 0 OR $7::int > 0) "
 	"ON CONFLICT (attempt_id) DO NOTHING) "
-	"SELECT v.retry_after, EXISTS (SELECT 1 FROM users "
+	"SELECT v.client_retry, v.total_retry, EXISTS (SELECT 1 FROM users "
 	"WHERE lower(email) = lower($2)) FROM v",
 	7, DB_WRITE
 };
@@ -202,7 +205,7 @@ action_register_prepare(struct db *db, json_t *data)
 {
 	const char	*params[7];
 	char		 num[4][24], err[128];
-	long long	 cmax, cwin, tmax, twin;
+	long long	 cmax, cwin, tmax, twin, cwait, twait;
 	PGresult	*res;
 	json_t		*reply;
 
@@ -235,9 +238,13 @@ action_register_prepare(struct db *db, json_t *data)
 		PQclear(res);
 		return jsonx_failure("database error");
 	}
-	reply = json_pack("{sbsIsb}", "success", 1, "retry_after",
-	    (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "exists",
-	    strcmp(PQgetvalue(res, 0, 1), "t") == 0);
+	cwait = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	twait = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	reply = json_pack("{sbsIsIsIsb}", "success", 1,
+	    "retry_after", (json_int_t)(cwait > twait ? cwait : twait),
+	    "client_retry_after", (json_int_t)cwait,
+	    "total_retry_after", (json_int_t)twait,
+	    "exists", strcmp(PQgetvalue(res, 0, 2), "t") == 0);
 	PQclear(res);
 	return reply;
 }

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "site.h"
+#include "throttle.h"
 #include "useragent.h"
 #include "xmalloc.h"
 
@@ -195,8 +196,11 @@ auth_session_create(struct req *req, int next_step, int reset_failures)
 	if (req->sid_hash[0] != '\0')
 		json_object_set_new(data, "old_id_hash",
 		    json_string(req->sid_hash));
-	if (reset_failures)
+	if (reset_failures) {
 		json_object_set_new(data, "account", json_string(a->account));
+		json_object_set_new(data, "device", auth_device(req,
+		    a->account));
+	}
 	req->step = next_step;
 	return http_rpc(req, "SESSION_CREATE", data);
 }
@@ -250,17 +254,48 @@ auth_register_start(struct req *req)
 	return auth_register_prepare(req);
 }
 
-/* The registration throttle and the existence check, before any hash. */
+/* A registration refused by the throttle: the form again, 429. */
+static enum step
+auth_register_throttled(struct req *req, unsigned retry_after)
+{
+	struct auth_state	*a = auth_state(req);
+	struct html_form	 f = { 0 };
+	char			 msg[200];
+	unsigned		 minutes = (retry_after + 59) / 60;
+
+	counter_add(req->fe->registrations_throttled, 1);
+	snprintf(msg, sizeof(msg), "Too many accounts were created recently. "
+	    "Please try again in %u minute%s.", minutes, minutes == 1 ? "" :
+	    "s");
+	f.email = a->email;
+	f.form_error = msg;
+	req->resp.retry_after = retry_after;
+	return auth_form_page(req, MHD_HTTP_TOO_MANY_REQUESTS, &f, 1);
+}
+
+/*
+ * The registration throttle and the existence check, before any hash; a
+ * client this replica already knows to be throttled is refused at once.
+ */
 static enum step
 auth_register_prepare(struct req *req)
 {
 	struct auth_state	*a = auth_state(req);
 	struct fe_config	*cfg = &req->fe->cfg;
 	char			 attempt[33], client[SESSION_CLIENT_MAX];
+	unsigned		 wait, all;
 
+	auth_client(req, client);
+	wait = throttle_wait(client);
+	if ((all = throttle_wait(THROTTLE_EVERYONE)) > wait)
+		wait = all;
+	if (wait > 0) {
+		log_debug("auth register throttled ip=%s retry_after_s=%u "
+		    "known=1", req->ip, wait);
+		return auth_register_throttled(req, wait);
+	}
 	session_account_key(&req->fe->keys, a->email, a->account);
 	auth_attempt_id(attempt);
-	auth_client(req, client);
 	req->step = REG_PREPARED;
 	return http_rpc(req, "REGISTER_PREPARE", json_pack(
 	    "{sssssssIsIsIsI}", "attempt_id", attempt, "email", a->email,
@@ -285,31 +320,34 @@ auth_register_exists(struct req *req)
 	return auth_form_page(req, MHD_HTTP_CONFLICT, &f, 1);
 }
 
+/* Seconds from a REGISTER_PREPARE reply, bounded to what a window can be. */
+static unsigned
+auth_seconds(const char *name, json_t *reply)
+{
+	json_int_t s = json_integer_value(json_object_get(reply, name));
+
+	return s <= 0 ? 0 : s > 86400 ? 86400 : (unsigned)s;
+}
+
 static enum step
 auth_register_prepared(struct req *req)
 {
-	struct auth_state	*a = auth_state(req);
-	struct html_form	 f = { 0 };
-	json_int_t		 retry_after;
-	char			 msg[200];
-	long			 minutes;
+	unsigned	 cwait, twait, wait;
+	char		 client[SESSION_CLIENT_MAX];
 
 	if (!auth_succeeded(req))
 		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
-	retry_after = json_integer_value(json_object_get(req->reply,
-	    "retry_after"));
-	if (retry_after > 0) {
-		minutes = (long)(retry_after + 59) / 60;
-		counter_add(req->fe->registrations_throttled, 1);
-		log_info("auth register throttled ip=%s retry_after_s=%lld",
-		    req->ip, (long long)retry_after);
-		snprintf(msg, sizeof(msg), "Too many accounts were created "
-		    "recently. Please try again in %ld minute%s.", minutes,
-		    minutes == 1 ? "" : "s");
-		f.email = a->email;
-		f.form_error = msg;
-		req->resp.retry_after = (unsigned)retry_after;
-		return auth_form_page(req, MHD_HTTP_TOO_MANY_REQUESTS, &f, 1);
+	cwait = auth_seconds("client_retry_after", req->reply);
+	twait = auth_seconds("total_retry_after", req->reply);
+	wait = auth_seconds("retry_after", req->reply);
+	if (wait > 0) {
+		auth_client(req, client);
+		throttle_note(client, cwait);
+		throttle_note(THROTTLE_EVERYONE, twait);
+		log_info("auth register throttled ip=%s retry_after_s=%u "
+		    "limit=%s", req->ip, wait, cwait >= twait ? "address" :
+		    "overall");
+		return auth_register_throttled(req, wait);
 	}
 	if (json_is_true(json_object_get(req->reply, "exists")))
 		return auth_register_exists(req);
