@@ -95,6 +95,45 @@ static const struct db_query q_sethash = {
 	3, DB_WRITE
 };
 
+/* A limit's maximum and window from data, as query parameters. */
+static int
+action_auth_limit(json_t *data, const char *max_key, const char *window_key,
+    char num[2][24], const char **max_param, const char **window_param,
+    char *err, size_t errlen)
+{
+	long long max, window;
+
+	if (fields_int(data, max_key, 0, 1000000, &max, err, errlen) == -1 ||
+	    fields_int(data, window_key, 1, 86400, &window, err,
+	    errlen) == -1)
+		return -1;
+	snprintf(num[0], sizeof(num[0]), "%lld", max);
+	snprintf(num[1], sizeof(num[1]), "%lld", window);
+	*max_param = num[0];
+	*window_param = num[1];
+	return 0;
+}
+
+/* A query that answers exactly one row; NULL with *failure set if not. */
+static PGresult *
+action_auth_row(struct db *db, const struct db_query *q, const char **params,
+    json_t **failure)
+{
+	char		 err[128];
+	PGresult	*res;
+
+	if ((res = db_exec(db, q, params, err, sizeof(err))) == NULL) {
+		*failure = jsonx_failure(err);
+		return NULL;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		*failure = jsonx_failure("database error");
+		return NULL;
+	}
+	return res;
+}
+
 /* The optional "device": absent or null is an untrusted attempt. */
 static int
 action_auth_device(json_t *data, const char **out, char *err, size_t errlen)
@@ -112,7 +151,6 @@ action_login_prepare(struct db *db, json_t *data)
 {
 	const char	*params[8];
 	char		 num[4][24], err[128];
-	long long	 amax, awin, cmax, cwin;
 	PGresult	*res;
 	json_t		*reply;
 
@@ -122,31 +160,15 @@ action_login_prepare(struct db *db, json_t *data)
 	    sizeof(err)) == -1 ||
 	    jsonx_get_string(data, "client", CLIENT_MAX, &params[4], err,
 	    sizeof(err)) == -1 ||
-	    fields_int(data, "account_max", 0, 1000000, &amax, err,
-	    sizeof(err)) == -1 ||
-	    fields_int(data, "account_window_s", 1, 86400, &awin, err,
-	    sizeof(err)) == -1 ||
-	    fields_int(data, "client_max", 0, 1000000, &cmax, err,
-	    sizeof(err)) == -1 ||
-	    fields_int(data, "client_window_s", 1, 86400, &cwin, err,
-	    sizeof(err)) == -1 ||
+	    action_auth_limit(data, "account_max", "account_window_s", num,
+	    &params[3], &params[2], err, sizeof(err)) == -1 ||
+	    action_auth_limit(data, "client_max", "client_window_s", num + 2,
+	    &params[6], &params[5], err, sizeof(err)) == -1 ||
 	    action_auth_device(data, &params[7], err, sizeof(err)) == -1)
 		return jsonx_failure(err);
-	snprintf(num[0], sizeof(num[0]), "%lld", awin);
-	snprintf(num[1], sizeof(num[1]), "%lld", amax);
-	snprintf(num[2], sizeof(num[2]), "%lld", cwin);
-	snprintf(num[3], sizeof(num[3]), "%lld", cmax);
-	params[2] = num[0];
-	params[3] = num[1];
-	params[5] = num[2];
-	params[6] = num[3];
-	if ((res = db_exec(db, &q_login_prepare, params, err,
-	    sizeof(err))) == NULL)
-		return jsonx_failure(err);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return jsonx_failure("database error");
-	}
+	if ((res = action_auth_row(db, &q_login_prepare, params,
+	    &reply)) == NULL)
+		return reply;
 	reply = json_pack("{sbsI}", "success", 1, "retry_after",
 	    (json_int_t)strtoll(PQgetvalue(res, 0, 1), NULL, 10));
 	json_object_set_new(reply, "hash", PQgetisnull(res, 0, 0) ?
@@ -205,7 +227,7 @@ action_register_prepare(struct db *db, json_t *data)
 {
 	const char	*params[7];
 	char		 num[4][24], err[128];
-	long long	 cmax, cwin, tmax, twin, cwait, twait;
+	long long	 cwait, twait;
 	PGresult	*res;
 	json_t		*reply;
 
@@ -214,30 +236,14 @@ action_register_prepare(struct db *db, json_t *data)
 	    fields_email(data, &params[1], err, sizeof(err)) == -1 ||
 	    jsonx_get_string(data, "client", CLIENT_MAX, &params[2], err,
 	    sizeof(err)) == -1 ||
-	    fields_int(data, "client_max", 0, 1000000, &cmax, err,
-	    sizeof(err)) == -1 ||
-	    fields_int(data, "client_window_s", 1, 86400, &cwin, err,
-	    sizeof(err)) == -1 ||
-	    fields_int(data, "total_max", 0, 1000000, &tmax, err,
-	    sizeof(err)) == -1 ||
-	    fields_int(data, "total_window_s", 1, 86400, &twin, err,
-	    sizeof(err)) == -1)
+	    action_auth_limit(data, "client_max", "client_window_s", num,
+	    &params[4], &params[3], err, sizeof(err)) == -1 ||
+	    action_auth_limit(data, "total_max", "total_window_s", num + 2,
+	    &params[6], &params[5], err, sizeof(err)) == -1)
 		return jsonx_failure(err);
-	snprintf(num[0], sizeof(num[0]), "%lld", cwin);
-	snprintf(num[1], sizeof(num[1]), "%lld", cmax);
-	snprintf(num[2], sizeof(num[2]), "%lld", twin);
-	snprintf(num[3], sizeof(num[3]), "%lld", tmax);
-	params[3] = num[0];
-	params[4] = num[1];
-	params[5] = num[2];
-	params[6] = num[3];
-	if ((res = db_exec(db, &q_register_prepare, params, err,
-	    sizeof(err))) == NULL)
-		return jsonx_failure(err);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return jsonx_failure("database error");
-	}
+	if ((res = action_auth_row(db, &q_register_prepare, params,
+	    &reply)) == NULL)
+		return reply;
 	cwait = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	twait = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	reply = json_pack("{sbsIsIsIsb}", "success", 1,

@@ -15,18 +15,12 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fe_client as fc  # noqa: E402
 import parley_harness as h  # noqa: E402
+from test_http import db_query  # noqa: E402
 
 TEST = "frontend_throttle"
 DEVICE = "parley_device"
 CSRF = "parley_csrf"
 SESSION = "parley_session"
-
-
-def db_query(services, sql, params=()):
-    import psycopg2
-    with psycopg2.connect(services.database_url) as conn, conn.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
 
 
 class Throttle(unittest.TestCase):
