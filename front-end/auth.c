@@ -13,6 +13,7 @@
  * throttle before it spends a hash, and hashes in the hasher's BULK class,
  * so a flood of sign-ups cannot take the log-ins' workers.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,14 +330,47 @@ auth_seconds(const char *name, json_t *reply)
 	return s <= 0 ? 0 : s > 86400 ? 86400 : (unsigned)s;
 }
 
+static atomic_int auth_old_backend_warned;
+
+/* The back end is older than this front end (no such action). */
+static int
+auth_unknown_action(struct req *req)
+{
+	json_t		*reply = http_reply(req);
+	const char	*msg;
+
+	msg = reply != NULL ? json_string_value(json_object_get(reply,
+	    "message")) : NULL;
+	return msg != NULL && strncmp(msg, "unknown action", 14) == 0;
+}
+
+static enum step
+auth_register_hash(struct req *req)
+{
+	req->job.op = HASHER_HASH;
+	req->job.cls = HASHER_BULK;
+	req->job.password = form_get(&req->form, "password");
+	req->step = REG_HASHED;
+	return http_hash(req);
+}
+
 static enum step
 auth_register_prepared(struct req *req)
 {
 	unsigned	 cwait, twait, wait;
 	char		 client[SESSION_CLIENT_MAX];
 
-	if (!auth_succeeded(req))
-		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	if (!auth_succeeded(req)) {
+		if (!auth_unknown_action(req))
+			return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+		/* A back end older than REGISTER_PREPARE (a rolling upgrade):
+		 * nothing to ask, REGISTER still checks; the hasher's split
+		 * still keeps log-ins served. */
+		if (!atomic_exchange(&auth_old_backend_warned, 1))
+			log_warnx("auth register unthrottled: the back end has "
+			    "no REGISTER_PREPARE (logged once)");
+		return auth_register_hash(req);
+	}
 	cwait = auth_seconds("client_retry_after", req->reply);
 	twait = auth_seconds("total_retry_after", req->reply);
 	wait = auth_seconds("retry_after", req->reply);
@@ -351,11 +385,7 @@ auth_register_prepared(struct req *req)
 	}
 	if (json_is_true(json_object_get(req->reply, "exists")))
 		return auth_register_exists(req);
-	req->job.op = HASHER_HASH;
-	req->job.cls = HASHER_BULK;
-	req->job.password = form_get(&req->form, "password");
-	req->step = REG_HASHED;
-	return http_hash(req);
+	return auth_register_hash(req);
 }
 
 static enum step
