@@ -230,31 +230,6 @@ auth_session_created(struct req *req)
 
 /* --- register ----------------------------------------------------------- */
 
-static enum step	auth_register_prepare(struct req *);
-
-static enum step
-auth_register_start(struct req *req)
-{
-	struct auth_state	*a = auth_state(req);
-	struct html_form	 f = { 0 };
-	const char		*pw = form_get(&req->form, "password");
-	enum account_verdict	 ev, pv;
-
-	f.email = form_get(&req->form, "email");
-	ev = account_email(f.email, a->email, sizeof(a->email));
-	pv = account_password(pw, ev == ACCOUNT_OK ? a->email : NULL);
-	if (ev != ACCOUNT_OK || pv != ACCOUNT_OK) {
-		f.email_error = ev != ACCOUNT_OK ? account_message(ev) : NULL;
-		f.password_error = pv != ACCOUNT_OK ? account_message(pv) :
-		    NULL;
-		f.form_error = "Please correct the errors below.";
-		log_info("auth register refused reason=invalid email_ok=%d "
-		    "password=%d ip=%s", ev == ACCOUNT_OK, (int)pv, req->ip);
-		return auth_form_page(req, MHD_HTTP_BAD_REQUEST, &f, 1);
-	}
-	return auth_register_prepare(req);
-}
-
 /* A registration refused by the throttle: the form again, 429. */
 static enum step
 auth_register_throttled(struct req *req, unsigned retry_after)
@@ -305,6 +280,29 @@ auth_register_prepare(struct req *req)
 	    "client_window_s", (json_int_t)cfg->register_ip_window_s,
 	    "total_max", (json_int_t)cfg->register_max,
 	    "total_window_s", (json_int_t)cfg->register_window_s));
+}
+
+static enum step
+auth_register_start(struct req *req)
+{
+	struct auth_state	*a = auth_state(req);
+	struct html_form	 f = { 0 };
+	const char		*pw = form_get(&req->form, "password");
+	enum account_verdict	 ev, pv;
+
+	f.email = form_get(&req->form, "email");
+	ev = account_email(f.email, a->email, sizeof(a->email));
+	pv = account_password(pw, ev == ACCOUNT_OK ? a->email : NULL);
+	if (ev != ACCOUNT_OK || pv != ACCOUNT_OK) {
+		f.email_error = ev != ACCOUNT_OK ? account_message(ev) : NULL;
+		f.password_error = pv != ACCOUNT_OK ? account_message(pv) :
+		    NULL;
+		f.form_error = "Please correct the errors below.";
+		log_info("auth register refused reason=invalid email_ok=%d "
+		    "password=%d ip=%s", ev == ACCOUNT_OK, (int)pv, req->ip);
+		return auth_form_page(req, MHD_HTTP_BAD_REQUEST, &f, 1);
+	}
+	return auth_register_prepare(req);
 }
 
 static enum step
