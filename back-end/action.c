@@ -31,6 +31,7 @@ static const struct {
 	{ "LOGIN_PREPARE",	action_login_prepare,	CALLER_FRONT },
 	{ "LOGIN_FAILED",	action_login_failed,	CALLER_FRONT },
 	{ "SETHASH",		action_sethash,		CALLER_FRONT },
+	{ "REGISTER_PREPARE",	action_register_prepare, CALLER_FRONT },
 	{ "SESSION_CREATE",	action_session_create,	CALLER_FRONT },
 	{ "SESSION_GET",	action_session_get,	CALLER_FRONT },
 	{ "SESSION_DELETE",	action_session_delete,	CALLER_FRONT },

@@ -35,6 +35,7 @@ json_t	*action_gethash(struct db *, json_t *data);
 json_t	*action_login_prepare(struct db *, json_t *data);
 json_t	*action_login_failed(struct db *, json_t *data);
 json_t	*action_sethash(struct db *, json_t *data);
+json_t	*action_register_prepare(struct db *, json_t *data);
 
 /* action_session.c (front-end sessions) */
 json_t	*action_session_create(struct db *, json_t *data);

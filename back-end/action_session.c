@@ -15,7 +15,8 @@
 #include "log.h"
 
 /* One statement: sweep some expired sessions, end the one being replaced,
- * clear the account's failed log-ins, note the sign-in on the account
+ * clear the account's failed log-ins (only those of device $9 when the
+ * log-in came with that device cookie: strangers' failures stay), note the sign-in on the account
  * (client $7, short browser description $8), insert (a redelivery is a
  * no-op: the sign-in is noted only when the session is new). */
 static const struct db_query q_session_create = {
@@ -24,7 +25,8 @@ static const struct db_query q_session_create = {
 	"SELECT id_hash FROM sessions WHERE expires_at < now() "
 	"OR last_seen + idle_timeout < now() LIMIT 100)), "
 	"old AS (DELETE FROM sessions WHERE $5 <> '' AND id_hash = $5), "
-	"reset AS (DELETE FROM login_failures WHERE $6 <> '' AND account = $6), "
+	"reset AS (DELETE FROM login_failures WHERE $6 <> '' AND account = $6 "
+	"AND ($9 = '' OR device = $9)), "
 	"created AS (INSERT INTO sessions (id_hash, email, idle_timeout, "
 	"expires_at, client, agent) "
 	"SELECT $1, email, make_interval(secs => $3::double precision), "
@@ -35,7 +37,7 @@ static const struct db_query q_session_create = {
 	"UPDATE users SET prev_login_at = last_login_at, "
 	"prev_login_ip = last_login_ip, last_login_at = now(), "
 	"last_login_ip = nullif($7, '') WHERE email = (SELECT email FROM created)",
-	8, DB_WRITE
+	9, DB_WRITE
 };
 
 /*
@@ -73,13 +75,13 @@ static const struct db_query q_session_delete = {
 json_t *
 action_session_create(struct db *db, json_t *data)
 {
-	const char	*params[8];
+	const char	*params[9];
 	char		 idle[24], absolute[24], err[128];
 	long long	 idle_s, absolute_s;
 	PGresult	*res;
 	int		 created;
 
-	params[4] = params[5] = params[6] = params[7] = "";
+	params[4] = params[5] = params[6] = params[7] = params[8] = "";
 	if (fields_hex(data, "id_hash", 64, &params[0], err,
 	    sizeof(err)) == -1 ||
 	    jsonx_get_string(data, "email", FIELDS_EMAIL_MAX, &params[1], err,
@@ -99,6 +101,9 @@ action_session_create(struct db *db, json_t *data)
 	    sizeof(err)) == -1) ||
 	    (json_object_get(data, "agent") != NULL &&
 	    jsonx_get_string(data, "agent", 64, &params[7], err,
+	    sizeof(err)) == -1) ||
+	    (json_is_string(json_object_get(data, "device")) &&
+	    fields_hex(data, "device", 64, &params[8], err,
 	    sizeof(err)) == -1))
 		return jsonx_failure(err);
 	snprintf(idle, sizeof(idle), "%lld", idle_s);

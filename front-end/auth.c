@@ -6,7 +6,14 @@
  * Login takes the same path for an unknown email and a wrong password —
  * throttle check, one Argon2id verify (against a dummy hash when there is
  * no account), one failure record — so status, page and time match.
+ *
+ * A successful log-in (or registration) leaves a device cookie naming the
+ * account; attempts that carry one are throttled on their own allowance
+ * (docs/frontend.md "Throttling").  Registration asks the back end's
+ * throttle before it spends a hash, and hashes in the hasher's BULK class,
+ * so a flood of sign-ups cannot take the log-ins' workers.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +28,16 @@
 #include "log.h"
 #include "metrics.h"
 #include "site.h"
+#include "throttle.h"
 #include "useragent.h"
 #include "xmalloc.h"
 
 #define AUTH_LOGIN_FAILED	"Email or password is incorrect."
 #define AUTH_EXISTS		"User already exists"	/* docs/backend.md */
 
-enum register_step { REG_START, REG_HASHED, REG_STORED, REG_SESSION };
+enum register_step {
+	REG_START, REG_PREPARED, REG_HASHED, REG_STORED, REG_SESSION
+};
 enum login_step {
 	LOGIN_START, LOGIN_PREPARED, LOGIN_VERIFIED, LOGIN_FAILURE_SAVED,
 	LOGIN_REHASHED, LOGIN_HASH_SAVED, LOGIN_SESSION
@@ -58,34 +68,90 @@ auth_state(struct req *req)
 	return http_state(req, sizeof(struct auth_state), auth_state_free);
 }
 
+/* The key per-address limits count this client under (IPv6 per prefix). */
+static void
+auth_client(struct req *req, char *out)
+{
+	session_client_key(req->ip, req->fe->cfg.http_ipv6_prefix, out,
+	    SESSION_CLIENT_MAX);
+}
+
+/* An id for throttling when the browser holds a device cookie of account. */
+static json_t *
+auth_device(struct req *req, const char *account)
+{
+	char	cookie[SESSION_DEVICE_LEN + 2], id[SESSION_HASH_HEX + 1];
+	int	ok;
+
+	if (form_cookie(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_COOKIE), session_device_cookie_name(
+	    req->fe->cfg.cookie_secure), cookie, sizeof(cookie)) == -1)
+		return json_null();
+	ok = session_device_check(&req->fe->keys, account, cookie, id);
+	sodium_memzero(cookie, sizeof(cookie));
+	return ok ? json_string(id) : json_null();
+}
+
+/* An attempt id makes a record idempotent if redelivered. */
+static void
+auth_attempt_id(char out[33])
+{
+	unsigned char id[16];
+
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(out, 33, id, sizeof(id));
+}
+
+/*
+ * device: the id of the browser's device cookie for account (auth_device)
+ * on the log-in form; json_null() on the password checks of a signed-in
+ * user, which stay on the account's untrusted counter: a stolen session
+ * guessing the password must not get its own allowance.
+ */
+static enum step
+auth_prepare(struct req *req, const char *email, const char *account,
+    json_t *device, int next_step)
+{
+	struct fe_config	*cfg = &req->fe->cfg;
+	char			 client[SESSION_CLIENT_MAX];
+
+	auth_client(req, client);
+	req->step = next_step;
+	return http_rpc(req, "LOGIN_PREPARE", json_pack(
+	    "{sssssssIsIsIsIso}", "email", email, "account", account,
+	    "client", client,
+	    "account_max", (json_int_t)cfg->login_account_max,
+	    "account_window_s", (json_int_t)cfg->login_account_window_s,
+	    "client_max", (json_int_t)cfg->login_ip_max,
+	    "client_window_s", (json_int_t)cfg->login_ip_window_s,
+	    "device", device));
+}
+
 enum step
 auth_rpc_prepare(struct req *req, const char *email, const char *account,
     int next_step)
 {
-	struct fe_config *cfg = &req->fe->cfg;
+	return auth_prepare(req, email, account, json_null(), next_step);
+}
 
+static enum step
+auth_failed(struct req *req, const char *account, json_t *device,
+    int next_step)
+{
+	char	attempt[33], client[SESSION_CLIENT_MAX];
+
+	auth_attempt_id(attempt);
+	auth_client(req, client);
 	req->step = next_step;
-	return http_rpc(req, "LOGIN_PREPARE", json_pack(
-	    "{sssssssIsIsIsI}", "email", email, "account", account,
-	    "client", req->ip,
-	    "account_max", (json_int_t)cfg->login_account_max,
-	    "account_window_s", (json_int_t)cfg->login_account_window_s,
-	    "client_max", (json_int_t)cfg->login_ip_max,
-	    "client_window_s", (json_int_t)cfg->login_ip_window_s));
+	return http_rpc(req, "LOGIN_FAILED", json_pack("{ssssssso}",
+	    "attempt_id", attempt, "account", account, "client", client,
+	    "device", device));
 }
 
 enum step
 auth_rpc_failed(struct req *req, const char *account, int next_step)
 {
-	unsigned char	id[16];
-	char		attempt[33];
-
-	/* An attempt id makes the record idempotent if redelivered. */
-	randombytes_buf(id, sizeof(id));
-	sodium_bin2hex(attempt, sizeof(attempt), id, sizeof(id));
-	req->step = next_step;
-	return http_rpc(req, "LOGIN_FAILED", json_pack("{ssssss}",
-	    "attempt_id", attempt, "account", account, "client", req->ip));
+	return auth_failed(req, account, json_null(), next_step);
 }
 
 static int
@@ -131,30 +197,90 @@ auth_session_create(struct req *req, int next_step, int reset_failures)
 	if (req->sid_hash[0] != '\0')
 		json_object_set_new(data, "old_id_hash",
 		    json_string(req->sid_hash));
-	if (reset_failures)
+	if (reset_failures) {
 		json_object_set_new(data, "account", json_string(a->account));
+		json_object_set_new(data, "device", auth_device(req,
+		    a->account));
+	}
 	req->step = next_step;
 	return http_rpc(req, "SESSION_CREATE", data);
 }
 
-/* Set the new session cookie and a new CSRF cookie, go home. */
+/* Set the new session cookie, a new CSRF cookie and a device cookie for
+ * the account (replacing one for another account), go home. */
 static enum step
 auth_session_created(struct req *req)
 {
 	struct auth_state	*a = auth_state(req);
 	int			 secure = req->fe->cfg.cookie_secure;
+	char			 device[SESSION_DEVICE_LEN + 1];
 
 	if (!auth_succeeded(req))
 		return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	http_cookie(req, session_set_cookie(session_cookie_name(secure),
 	    a->new_sid, secure));
-	session_csrf_new(req->csrf_cookie);
+	session_device_new(&req->fe->keys, a->account, device);
+	http_cookie(req, session_set_lasting_cookie(session_device_cookie_name(
+	    secure), device, secure, req->fe->cfg.device_cookie_max_age_s));
+	session_csrf_new(&req->fe->keys, req->csrf_cookie);
 	http_cookie(req, session_set_cookie(session_csrf_cookie_name(secure),
 	    req->csrf_cookie, secure));
 	return http_redirect(req, "/");
 }
 
 /* --- register ----------------------------------------------------------- */
+
+/* A registration refused by the throttle: the form again, 429. */
+static enum step
+auth_register_throttled(struct req *req, unsigned retry_after)
+{
+	struct auth_state	*a = auth_state(req);
+	struct html_form	 f = { 0 };
+	char			 msg[200];
+	unsigned		 minutes = (retry_after + 59) / 60;
+
+	counter_add(req->fe->registrations_throttled, 1);
+	snprintf(msg, sizeof(msg), "Too many accounts were created recently. "
+	    "Please try again in %u minute%s.", minutes, minutes == 1 ? "" :
+	    "s");
+	f.email = a->email;
+	f.form_error = msg;
+	req->resp.retry_after = retry_after;
+	return auth_form_page(req, MHD_HTTP_TOO_MANY_REQUESTS, &f, 1);
+}
+
+/*
+ * The registration throttle and the existence check, before any hash; a
+ * client this replica already knows to be throttled is refused at once.
+ */
+static enum step
+auth_register_prepare(struct req *req)
+{
+	struct auth_state	*a = auth_state(req);
+	struct fe_config	*cfg = &req->fe->cfg;
+	char			 attempt[33], client[SESSION_CLIENT_MAX];
+	unsigned		 wait, all;
+
+	auth_client(req, client);
+	wait = throttle_wait(client);
+	if ((all = throttle_wait(THROTTLE_EVERYONE)) > wait)
+		wait = all;
+	if (wait > 0) {
+		log_debug("auth register throttled ip=%s retry_after_s=%u "
+		    "known=1", req->ip, wait);
+		return auth_register_throttled(req, wait);
+	}
+	session_account_key(&req->fe->keys, a->email, a->account);
+	auth_attempt_id(attempt);
+	req->step = REG_PREPARED;
+	return http_rpc(req, "REGISTER_PREPARE", json_pack(
+	    "{sssssssIsIsIsI}", "attempt_id", attempt, "email", a->email,
+	    "client", client,
+	    "client_max", (json_int_t)cfg->register_ip_max,
+	    "client_window_s", (json_int_t)cfg->register_ip_window_s,
+	    "total_max", (json_int_t)cfg->register_max,
+	    "total_window_s", (json_int_t)cfg->register_window_s));
+}
 
 static enum step
 auth_register_start(struct req *req)
@@ -176,10 +302,88 @@ auth_register_start(struct req *req)
 		    "password=%d ip=%s", ev == ACCOUNT_OK, (int)pv, req->ip);
 		return auth_form_page(req, MHD_HTTP_BAD_REQUEST, &f, 1);
 	}
+	return auth_register_prepare(req);
+}
+
+static enum step
+auth_register_exists(struct req *req)
+{
+	struct auth_state	*a = auth_state(req);
+	struct html_form	 f = { 0 };
+
+	log_info("auth register refused reason=exists ip=%s", req->ip);
+	f.email = a->email;
+	f.email_error = "An account with this email address already "
+	    "exists. Log in instead, or use another address.";
+	f.form_error = "This email address is already registered.";
+	return auth_form_page(req, MHD_HTTP_CONFLICT, &f, 1);
+}
+
+/* Seconds from a REGISTER_PREPARE reply, bounded to what a window can be. */
+static unsigned
+auth_seconds(const char *name, json_t *reply)
+{
+	json_int_t s = json_integer_value(json_object_get(reply, name));
+
+	return s <= 0 ? 0 : s > 86400 ? 86400 : (unsigned)s;
+}
+
+static atomic_int auth_old_backend_warned;
+
+/* The back end is older than this front end (no such action). */
+static int
+auth_unknown_action(struct req *req)
+{
+	json_t		*reply = http_reply(req);
+	const char	*msg;
+
+	msg = reply != NULL ? json_string_value(json_object_get(reply,
+	    "message")) : NULL;
+	return msg != NULL && strncmp(msg, "unknown action", 14) == 0;
+}
+
+static enum step
+auth_register_hash(struct req *req)
+{
 	req->job.op = HASHER_HASH;
-	req->job.password = pw;
+	req->job.cls = HASHER_BULK;
+	req->job.password = form_get(&req->form, "password");
 	req->step = REG_HASHED;
 	return http_hash(req);
+}
+
+static enum step
+auth_register_prepared(struct req *req)
+{
+	unsigned	 cwait, twait, wait;
+	char		 client[SESSION_CLIENT_MAX];
+
+	if (!auth_succeeded(req)) {
+		if (!auth_unknown_action(req))
+			return site_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+		/* A back end older than REGISTER_PREPARE (a rolling upgrade):
+		 * nothing to ask, REGISTER still checks; the hasher's split
+		 * still keeps log-ins served. */
+		if (!atomic_exchange(&auth_old_backend_warned, 1))
+			log_warnx("auth register unthrottled: the back end has "
+			    "no REGISTER_PREPARE (logged once)");
+		return auth_register_hash(req);
+	}
+	cwait = auth_seconds("client_retry_after", req->reply);
+	twait = auth_seconds("total_retry_after", req->reply);
+	wait = auth_seconds("retry_after", req->reply);
+	if (wait > 0) {
+		auth_client(req, client);
+		throttle_note(client, cwait);
+		throttle_note(THROTTLE_EVERYONE, twait);
+		log_info("auth register throttled ip=%s retry_after_s=%u "
+		    "limit=%s", req->ip, wait, cwait >= twait ? "address" :
+		    "overall");
+		return auth_register_throttled(req, wait);
+	}
+	if (json_is_true(json_object_get(req->reply, "exists")))
+		return auth_register_exists(req);
+	return auth_register_hash(req);
 }
 
 static enum step
@@ -222,7 +426,6 @@ static enum step
 auth_register_stored(struct req *req)
 {
 	struct auth_state	*a = auth_state(req);
-	struct html_form	 f = { 0 };
 	json_t			*reply = http_reply(req);
 	const char		*msg;
 
@@ -233,12 +436,7 @@ auth_register_stored(struct req *req)
 		msg = json_string_value(json_object_get(reply, "message"));
 		if (msg == NULL || strcmp(msg, AUTH_EXISTS) != 0)
 			return auth_register_refused(req, msg);
-		log_info("auth register refused reason=exists ip=%s", req->ip);
-		f.email = a->email;
-		f.email_error = "An account with this email address already "
-		    "exists. Log in instead, or use another address.";
-		f.form_error = "This email address is already registered.";
-		return auth_form_page(req, MHD_HTTP_CONFLICT, &f, 1);
+		return auth_register_exists(req);
 	}
 	counter_add(req->fe->registrations, 1);
 	log_info("auth register ok user=%s ip=%s", a->email, req->ip);
@@ -251,6 +449,8 @@ auth_register(struct req *req)
 	switch ((enum register_step)req->step) {
 	case REG_START:
 		return auth_register_start(req);
+	case REG_PREPARED:
+		return auth_register_prepared(req);
 	case REG_HASHED:
 		return auth_register_store(req);
 	case REG_STORED:
@@ -297,7 +497,8 @@ auth_login_start(struct req *req)
 		    AUTH_LOGIN_FAILED);
 	}
 	session_account_key(&req->fe->keys, a->email, a->account);
-	return auth_rpc_prepare(req, a->email, a->account, LOGIN_PREPARED);
+	return auth_prepare(req, a->email, a->account,
+	    auth_device(req, a->account), LOGIN_PREPARED);
 }
 
 static enum step
@@ -353,7 +554,8 @@ auth_login_verified(struct req *req)
 		req->step = LOGIN_REHASHED;
 		return http_hash(req);
 	}
-	return auth_rpc_failed(req, a->account, LOGIN_FAILURE_SAVED);
+	return auth_failed(req, a->account, auth_device(req, a->account),
+	    LOGIN_FAILURE_SAVED);
 }
 
 static enum step
@@ -440,7 +642,7 @@ auth_logout_done(struct req *req)
 
 	http_cookie(req, session_set_cookie(session_cookie_name(secure), NULL,
 	    secure));
-	session_csrf_new(req->csrf_cookie);
+	session_csrf_new(&req->fe->keys, req->csrf_cookie);
 	http_cookie(req, session_set_cookie(session_csrf_cookie_name(secure),
 	    req->csrf_cookie, secure));
 	return http_redirect(req, "/");

@@ -57,6 +57,21 @@ const struct config_setting fe_settings[] = {
 	    0, 1000000, NULL, 0, "failed log-ins per account per window, 0 = off" },
 	{ "LOGIN_ACCOUNT_WINDOW_S", CONFIG_LONG(FE(login_account_window_s)),
 	    900, 1, 86400, NULL, 0, "the per-account window" },
+	{ "DEVICE_COOKIE_MAX_AGE_S", CONFIG_LONG(FE(device_cookie_max_age_s)),
+	    31536000, 60, 2L * 31536000, NULL, 0, "lifetime of the device cookie "
+	    "a log-in leaves (its own allowance of failed log-ins)" },
+	{ "REGISTER_IP_MAX_ATTEMPTS", CONFIG_LONG(FE(register_ip_max)), 20, 0,
+	    1000000, NULL, 0, "registrations per client address per window, "
+	    "0 = off" },
+	{ "REGISTER_IP_WINDOW_S", CONFIG_LONG(FE(register_ip_window_s)), 3600,
+	    1, 86400, NULL, 0, "the per-address registration window" },
+	{ "REGISTER_MAX_ATTEMPTS", CONFIG_LONG(FE(register_max)), 300, 0,
+	    1000000, NULL, 0, "registrations on all replicas per window, "
+	    "0 = off" },
+	{ "REGISTER_WINDOW_S", CONFIG_LONG(FE(register_window_s)), 60, 1, 86400,
+	    NULL, 0, "the overall registration window" },
+	{ "HTTP_IPV6_PREFIX", CONFIG_UINT(FE(http_ipv6_prefix)), 64, 1, 128,
+	    NULL, 0, "IPv6 clients count per prefix of this many bits" },
 	{ "LOGIN_IP_MAX_FAILURES", CONFIG_LONG(FE(login_ip_max)), 100, 0,
 	    1000000, NULL, 0, "failed log-ins per client address per window, 0 = off" },
 	{ "LOGIN_IP_WINDOW_S", CONFIG_LONG(FE(login_ip_window_s)), 3600, 1,

@@ -34,6 +34,12 @@ struct fe_config {
 	long			 login_account_window_s;
 	long			 login_ip_max;		/* 0: unlimited */
 	long			 login_ip_window_s;
+	long			 device_cookie_max_age_s;
+	long			 register_ip_max;	/* 0: unlimited */
+	long			 register_ip_window_s;
+	long			 register_max;		/* 0: unlimited */
+	long			 register_window_s;
+	unsigned		 http_ipv6_prefix;	/* bits of a client */
 	unsigned		 amqp_heartbeat;
 	const char		*log_level;
 	const char		*chat_ws_url;	/* the page's WebSocket */

@@ -15,7 +15,7 @@ struct frontend {
 	struct http		*http;
 	struct admin_http	*admin;		/* /metrics, off the public port */
 	struct counter		*logins_ok, *logins_failed, *logins_throttled;
-	struct counter		*registrations;
+	struct counter		*registrations, *registrations_throttled;
 };
 
 #endif

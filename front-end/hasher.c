@@ -23,10 +23,13 @@ struct hasher {
 	size_t			 queue_max;
 	pthread_t		*threads;
 	unsigned		 nthreads;
-	pthread_mutex_t		 lock;		/* guards the queue */
+	pthread_mutex_t		 lock;		/* guards the queues */
 	pthread_cond_t		 cond;
-	struct hasher_job	*head, **tail;
-	size_t			 queued;
+	struct hasher_queue {
+		struct hasher_job	*head, **tail;
+		size_t			 queued, max;
+		unsigned		 running, threads;
+	}			 q[HASHER_NCLASSES];
 	int			 stopping;
 	char			 dummy[crypto_pwhash_STRBYTES];
 	struct gauge		*g_queue;
@@ -103,27 +106,58 @@ hasher_run(struct hasher *h, struct hasher_job *job)
 	    job->seconds);
 }
 
+static size_t
+hasher_queued(const struct hasher *h)
+{
+	return h->q[HASHER_LOGIN].queued + h->q[HASHER_BULK].queued;
+}
+
+/* The next job a worker may run, LOGIN first; NULL: none may run now. */
+static struct hasher_job *
+hasher_take(struct hasher *h)
+{
+	struct hasher_queue	*q;
+	struct hasher_job	*job;
+	int			 c;
+
+	for (c = 0; c < HASHER_NCLASSES; c++) {
+		q = &h->q[c];
+		if ((job = q->head) == NULL || q->running >= q->threads)
+			continue;
+		if ((q->head = job->next) == NULL)
+			q->tail = &q->head;
+		q->queued--;
+		q->running++;
+		gauge_set(h->g_queue, (int64_t)hasher_queued(h));
+		return job;
+	}
+	return NULL;
+}
+
 static void *
 hasher_main(void *arg)
 {
 	struct hasher		*h = arg;
 	struct hasher_job	*job;
+	enum hasher_class	 cls;
 
+	pthread_mutex_lock(&h->lock);
 	for (;;) {
-		pthread_mutex_lock(&h->lock);
-		while (h->head == NULL && !h->stopping)
+		while ((job = hasher_take(h)) == NULL && !(h->stopping &&
+		    hasher_queued(h) == 0))
 			pthread_cond_wait(&h->cond, &h->lock);
-		if ((job = h->head) == NULL) {
+		if (job == NULL) {
 			pthread_mutex_unlock(&h->lock);
 			return NULL;
 		}
-		if ((h->head = job->next) == NULL)
-			h->tail = &h->head;
-		h->queued--;
-		gauge_set(h->g_queue, (int64_t)h->queued);
 		pthread_mutex_unlock(&h->lock);
+		cls = job->cls;
 		hasher_run(h, job);
-		job->done(job, job->arg);
+		job->done(job, job->arg);	/* job may be gone after this */
+		pthread_mutex_lock(&h->lock);
+		h->q[cls].running--;
+		/* A BULK job may have waited for this worker's share. */
+		pthread_cond_broadcast(&h->cond);
 	}
 }
 
@@ -162,7 +196,12 @@ hasher_start(unsigned threads, unsigned long long opslimit, size_t memlimit,
 	h->memlimit = memlimit;
 	h->legacy_iterations = legacy_iterations;
 	h->queue_max = queue_max;
-	h->tail = &h->head;
+	for (i = 0; i < HASHER_NCLASSES; i++)
+		h->q[i].tail = &h->q[i].head;
+	h->q[HASHER_LOGIN].max = queue_max;
+	h->q[HASHER_LOGIN].threads = threads;
+	h->q[HASHER_BULK].max = queue_max > 1 ? queue_max / 2 : 1;
+	h->q[HASHER_BULK].threads = threads > 1 ? threads / 2 : 1;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 	hasher_metrics(h);
@@ -191,17 +230,23 @@ hasher_start(unsigned threads, unsigned long long opslimit, size_t memlimit,
 int
 hasher_submit(struct hasher *h, struct hasher_job *job)
 {
+	struct hasher_queue *q;
+
+	if ((unsigned)job->cls >= HASHER_NCLASSES)
+		return -1;
+	q = &h->q[job->cls];
 	pthread_mutex_lock(&h->lock);
-	if (h->stopping || h->queued >= h->queue_max) {
+	if (h->stopping || q->queued >= q->max ||
+	    hasher_queued(h) >= h->queue_max) {
 		pthread_mutex_unlock(&h->lock);
 		return -1;
 	}
 	job->next = NULL;
-	*h->tail = job;
-	h->tail = &job->next;
-	h->queued++;
-	gauge_set(h->g_queue, (int64_t)h->queued);
-	pthread_cond_signal(&h->cond);
+	*q->tail = job;
+	q->tail = &job->next;
+	q->queued++;
+	gauge_set(h->g_queue, (int64_t)hasher_queued(h));
+	pthread_cond_broadcast(&h->cond);
 	pthread_mutex_unlock(&h->lock);
 	return 0;
 }

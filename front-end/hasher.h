@@ -7,6 +7,11 @@
  * never runs on an HTTP thread, and at most `threads` hashes run at once:
  * memory stays bounded by threads x memory.  Jobs wait in a bounded FIFO;
  * each job's done callback runs on the worker thread that ran it.
+ *
+ * Two classes share the pool so a flood of one cannot starve the other:
+ * HASHER_LOGIN jobs (log-ins and password checks of signed-in users) are
+ * always taken first; HASHER_BULK jobs (registrations) may fill at most
+ * half of the queue and run on at most half of the threads (at least one).
  */
 #ifndef PARLEY_HASHER_H
 #define PARLEY_HASHER_H
@@ -16,9 +21,11 @@
 #include <sodium.h>
 
 enum hasher_op { HASHER_HASH, HASHER_VERIFY };
+enum hasher_class { HASHER_LOGIN, HASHER_BULK, HASHER_NCLASSES };
 
 struct hasher_job {
 	enum hasher_op		 op;
+	enum hasher_class	 cls;		/* 0 (HASHER_LOGIN) by default */
 	const char		*password;	/* borrowed until done */
 	const char		*hash;		/* VERIFY: borrowed until done */
 	/* Results, valid in done. */
@@ -42,7 +49,8 @@ struct hasher;
 struct hasher	*hasher_start(unsigned threads, unsigned long long opslimit,
 		    size_t memlimit, unsigned long legacy_iterations,
 		    size_t queue_max, char *err, size_t errlen);
-/* Queue a job; -1 (done never runs) when the queue is full or stopping. */
+/* Queue a job; -1 (done never runs) when its class's share of the queue
+ * is full or the pool is stopping. */
 int		 hasher_submit(struct hasher *, struct hasher_job *);
 /* A hash of a random password with the current parameters: unknown
  * accounts are verified against it so they cost the same time. */

@@ -427,16 +427,19 @@ http_csrf_cookie(struct req *req)
 
 	if (form_cookie(http_header(req, MHD_HTTP_HEADER_COOKIE), name,
 	    req->csrf_cookie, sizeof(req->csrf_cookie)) == -1 ||
-	    !session_csrf_valid(req->csrf_cookie)) {
+	    !session_csrf_valid(&req->fe->keys, req->csrf_cookie)) {
 		req->csrf_cookie[0] = '\0';
 		if (!(req->route->flags & ROUTE_PAGE))
 			return;
-		session_csrf_new(req->csrf_cookie);
+		session_csrf_new(&req->fe->keys, req->csrf_cookie);
 		http_cookie(req, session_set_cookie(name, req->csrf_cookie,
 		    cfg->cookie_secure));
 	}
-	session_csrf_token(&req->fe->keys, req->csrf_cookie, req->csrf_token);
+	session_csrf_token(&req->fe->keys, req->csrf_cookie, req->sid_hash,
+	    req->csrf_token);
 }
+
+static int	http_session_cookie(struct req *);
 
 static int
 http_refuse(struct req *req, unsigned status)
@@ -462,6 +465,8 @@ http_prepare(struct req *req)
 {
 	const char *token;
 
+	if (req->route->flags & ROUTE_SESSION)
+		(void)http_session_cookie(req);	/* CSRF tokens name it */
 	http_csrf_cookie(req);
 	if (req->body_too_large)
 		return http_refuse(req, MHD_HTTP_CONTENT_TOO_LARGE);
@@ -473,7 +478,8 @@ http_prepare(struct req *req)
 	    req->body_len) == -1)
 		return http_refuse(req, MHD_HTTP_BAD_REQUEST);
 	token = form_get(&req->form, "csrf_token");
-	if (!session_csrf_check(&req->fe->keys, req->csrf_cookie, token)) {
+	if (!session_csrf_check(&req->fe->keys, req->csrf_cookie,
+	    req->sid_hash, token)) {
 		log_ratelimited(LOG_LEVEL_INFO, 10, 10,
 		    "csrf rejected route=%s ip=%s reason=%s",
 		    req->route->path, req->ip, req->csrf_cookie[0] == '\0' ?
@@ -510,8 +516,12 @@ http_session_result(struct req *req)
 		req->user = xstrdup(json_string_value(email));
 		return 0;
 	}
-	/* Expired or logged out elsewhere: drop the stale cookie. */
+	/* Expired or logged out elsewhere: drop the stale cookie (and give
+	 * the page a token for being signed out). */
 	req->sid_hash[0] = '\0';
+	if (req->csrf_cookie[0] != '\0')
+		session_csrf_token(&req->fe->keys, req->csrf_cookie, "",
+		    req->csrf_token);
 	http_cookie(req, session_set_cookie(session_cookie_name(
 	    req->fe->cfg.cookie_secure), NULL, req->fe->cfg.cookie_secure));
 	return 0;

@@ -85,6 +85,9 @@ frontend_metrics(struct frontend *fe)
 	    "result=\"throttled\"", help);
 	fe->registrations = metrics_counter("parley_registrations_total", "",
 	    "Accounts created");
+	fe->registrations_throttled = metrics_counter(
+	    "parley_registrations_throttled_total", "",
+	    "Registrations refused by the registration throttle (429)");
 }
 
 static int

@@ -100,7 +100,7 @@ acct_cookies(struct req *req, const char *sid)
 
 	http_cookie(req, session_set_cookie(session_cookie_name(secure), sid,
 	    secure));
-	session_csrf_new(req->csrf_cookie);
+	session_csrf_new(&req->fe->keys, req->csrf_cookie);
 	http_cookie(req, session_set_cookie(session_csrf_cookie_name(secure),
 	    req->csrf_cookie, secure));
 }

@@ -193,6 +193,7 @@ ENV.update({
     'RABBITMQ_IMAGE': os.environ.get('RABBITMQ_STANDIN', 'parley-test/rabbitmq:local'),
     # Every test client reaches the daemons from one or two addresses: lift the limits.
     'HTTP_MAX_CONN_PER_IP': '0', 'CHAT_MAX_CONN_PER_IP': '0', 'CHAT_FLOOD_RATE': '0',
+    'REGISTER_IP_MAX_ATTEMPTS': '0', 'REGISTER_MAX_ATTEMPTS': '0',
     'COMPOSE_HTTP_TIMEOUT': '300',
 })
 ENV.update({k: str(v) for k, v in PORTS.items()})
