@@ -815,6 +815,24 @@ hub_command(struct user *u, const char *text, size_t len)
 
 /* ---- other replicas ---- */
 
+/*
+ * Whether origin may speak as name: not when name is one of our users or
+ * another replica's (a forger on the bus posing as them).  A name we do not
+ * know yet passes: our picture of origin's users may lag.
+ */
+static int
+hub_remote_speaker_ok(const char *origin, const char *name)
+{
+	struct remote	*rm;
+	char		 key[NAME_MAX_BYTES + 1];
+
+	hub_keyof(name, key);
+	if (strmap_get(hub_local, key) != NULL)
+		return 0;
+	rm = strmap_get(hub_remote, key);
+	return rm == NULL || strcmp(rm->origin, origin) == 0;
+}
+
 static void
 hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
     const char *room, const char *from, const char *content, int64_t ts)
@@ -824,7 +842,7 @@ hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
 	char		*line, *safe, *safe_from;
 	int		 gap;
 
-	if (r == NULL || r->nlocal == 0)
+	if (r == NULL || r->nlocal == 0 || !hub_remote_speaker_ok(origin, from))
 		return;
 	if (!room_accept(r, origin, seq, prev, &gap))
 		return;
@@ -865,6 +883,8 @@ hub_remote_add(const char *origin, const char *name, const char *room)
 	char		 key[NAME_MAX_BYTES + 1];
 
 	hub_keyof(name, key);
+	if (strmap_get(hub_local, key) != NULL)	/* ours: not theirs too */
+		return;
 	if ((rm = strmap_get(hub_remote, key)) != NULL) {
 		room_remote_del(rm->room);
 		free(rm->origin);
@@ -935,24 +955,27 @@ hub_remote_nick(const char *origin, const char *room, const char *old,
 }
 
 static void
-hub_remote_private(const char *from, const char *to, const char *content,
-    int64_t ts)
+hub_remote_private(const char *origin, const char *from, const char *to,
+    const char *content, int64_t ts)
 {
 	struct out	 o = { .type = VOCAB_CHAT, .private_msg = 1 };
 	struct user	*u;
-	char		 key[NAME_MAX_BYTES + 1], *line;
+	char		 key[NAME_MAX_BYTES + 1], *line, *safe;
 
 	hub_keyof(to, key);
 	if ((u = strmap_get(hub_local, key)) == NULL || u->room == NULL ||
-	    u->name == NULL || !user_alive(u))
+	    u->name == NULL || !user_alive(u) ||
+	    !hub_remote_speaker_ok(origin, from))
 		return;
-	line = xasprintf("%s (private): %s", from, content);
+	safe = text_escape(content, strlen(content), NULL);
+	line = xasprintf("%s (private): %s", from, safe);
 	o.content = line;
 	o.from = from;
 	o.ts = ts;
 	user_deliver(u, &o);
 	out_free(&o);
 	free(line);
+	free(safe);
 }
 
 struct hub_drop {
