@@ -60,6 +60,7 @@ struct origin {
 	uint64_t	sync_ms;	/* last sync we asked of it */
 	uint64_t	snap_ms;	/* last snapshot we sent it */
 	json_int_t	snap_part;	/* the part of its snapshot due next */
+	int		want_snap;	/* asked, not answered yet */
 };
 
 struct cluster_delivery {
@@ -412,6 +413,7 @@ cluster_ask_sync(const char *o, struct origin *org)
 	uint64_t	 now = clock_now_ms();
 	char		*key;
 
+	org->want_snap = 1;
 	if (now - org->sync_ms < CLUSTER_SYNC_EVERY_MS)
 		return;
 	org->sync_ms = now;
@@ -597,7 +599,9 @@ cluster_on_hb(struct cluster_in *in)
 {
 	if (in->q < 0)
 		return -1;
-	if (in->fresh || (uint64_t)in->q > in->org->pseq)
+	/* Again while unanswered: o may have refused us (its budget). */
+	if (in->fresh || (uint64_t)in->q > in->org->pseq ||
+	    in->org->want_snap)
 		cluster_ask_sync(in->o, in->org);
 	return 0;
 }
@@ -640,6 +644,8 @@ cluster_on_snap(struct cluster_in *in)
 	if (part != 0 && part != in->org->snap_part)
 		return -1;
 	in->org->snap_part = last ? 0 : part + 1;
+	if (last)
+		in->org->want_snap = 0;
 	if (part == 0)
 		cl_hub.reset(in->o);
 	json_array_foreach(users, i, u) {
