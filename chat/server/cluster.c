@@ -24,6 +24,7 @@
  * for.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@
 #define CLUSTER_SNAP_CHUNK	500
 #define CLUSTER_SYNC_EVERY_MS	1000	/* at most one sync per origin */
 #define CLUSTER_BODY_MAX	(256 * 1024)
+#define CLUSTER_PENDING_MAX	(32u << 20)	/* bytes waiting for the loop */
 #define CLUSTER_SEQ_WINDOW	(1 << 20)	/* presence seq jump: forged */
 #define CLUSTER_SNAP_WAIT_MS	10000	/* a snapshot answers a recent sync */
 #define CLUSTER_SNAP_RATE	2	/* snapshots sent per second ... */
@@ -74,6 +76,7 @@ static char		 cl_id[64], cl_queue[96], cl_self_key[96];
 static char		 cl_user[256];	/* our RabbitMQ user: senders' too */
 static uint64_t		 cl_seq, cl_pseq;
 static uint64_t		 cl_sync_all_ms;	/* our last sync to everyone */
+static _Atomic size_t	 cl_pending;	/* delivery bytes in the inbox */
 static struct flood	 cl_snap_budget;
 static uint64_t		 cl_up_since_ms;	/* 0 while the link is down */
 static struct strmap	*cl_origins;
@@ -83,7 +86,7 @@ static pthread_mutex_t	 cl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct strmap	*cl_rooms;	/* rooms to bind; under cl_lock */
 
 static struct counter	*m_pub, *m_pub_fail, *m_recv, *m_dups, *m_gaps;
-static struct counter	*m_bad, *m_pub_bytes, *m_sync_refused;
+static struct counter	*m_bad, *m_pub_bytes, *m_sync_refused, *m_overrun;
 static struct gauge	*m_peers;
 static struct cluster_handlers cl_hub;	/* where events go (the hub) */
 
@@ -172,11 +175,17 @@ cluster_on_message(struct mq *mq, const struct mq_message *msg, void *arg)
 	(void)arg;
 	/* RabbitMQ checks user_id against the publisher's log-in: only
 	 * holders of the chat servers' user get past this (not the others). */
-	if (msg->body_len > CLUSTER_BODY_MAX || msg->user_id == NULL ||
-	    strcmp(msg->user_id, cl_user) != 0) {
+	if (msg->body == NULL || msg->body_len > CLUSTER_BODY_MAX ||
+	    msg->user_id == NULL || strcmp(msg->user_id, cl_user) != 0) {
 		counter_add(m_bad, 1);
 		return;
 	}
+	/* A flood faster than the loop is dropped, not queued without end. */
+	if (atomic_load(&cl_pending) + msg->body_len > CLUSTER_PENDING_MAX) {
+		counter_add(m_overrun, 1);
+		return;
+	}
+	atomic_fetch_add(&cl_pending, msg->body_len);
 	d = xmalloc(sizeof(*d) + msg->body_len);
 	snprintf(d->key, sizeof(d->key), "%s", msg->routing_key);
 	d->len = msg->body_len;
@@ -739,6 +748,7 @@ cluster_deliver(void *arg)
 	struct cluster_delivery *d = arg;
 
 	cluster_receive(d->key, d->body, d->len);
+	atomic_fetch_sub(&cl_pending, d->len);
 	free(d);
 }
 
@@ -825,6 +835,8 @@ cluster_metrics(void)
 	    "Bus messages refused: malformed, out of bounds or inconsistent");
 	m_sync_refused = metrics_counter("chat_bus_syncs_refused_total", "",
 	    "Snapshot requests not answered (over the snapshot budget)");
+	m_overrun = metrics_counter("chat_bus_overrun_total", "",
+	    "Bus messages dropped: over 32 MiB waiting for the event loop");
 	m_peers = metrics_gauge("chat_bus_peers", "",
 	    "Other replicas heard from recently");
 }
@@ -855,6 +867,7 @@ cluster_start(struct event_base *base, const char *amqp_url,
 		.on_connect = cluster_on_connect,
 		.on_message = cluster_on_message,
 		.on_down = cluster_on_down,
+		.body_max = CLUSTER_BODY_MAX,	/* larger: dropped unread */
 	};
 	struct timeval hb = { CLUSTER_HB_MS / 1000, 0 };
 
