@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "amqp_compat.h"
+#include "bussign.h"
 #include "clock.h"
 #include "cluster.h"
 #include "flood.h"
@@ -63,10 +64,14 @@ struct origin {
 	uint64_t	snap_ms;	/* last snapshot we sent it */
 	json_int_t	snap_part;	/* the part of its snapshot due next */
 	int		want_snap;	/* asked, not answered yet */
+	int		pinned;		/* pk is the origin's: all it sends
+					 * must be signed with it */
+	uint8_t		pk[BUSSIGN_PK_LEN];
 };
 
 struct cluster_delivery {
 	char	key[256];	/* routing key */
+	char	sig[256];	/* message_id: bussign.h; "" when absent */
 	size_t	len;
 	char	body[];
 };
@@ -136,7 +141,7 @@ cluster_on_connect(struct mq *mq, void *arg)
 {
 	const struct mq_queue_options	 q = { .exclusive = 1,
 					    .auto_delete = 1 };
-	char				*body;
+	char				*body, sig[BUSSIGN_ID_MAX];
 	struct mq_publish		 pub;
 	int				 rc;
 
@@ -158,6 +163,8 @@ cluster_on_connect(struct mq *mq, void *arg)
 	pub.routing_key = "presence";
 	pub.body = body;
 	pub.body_len = strlen(body);
+	bussign_sign(pub.routing_key, body, pub.body_len, sig);
+	pub.message_id = sig;
 	rc = mq_publish_now(mq, &pub);
 	free(body);
 	inbox_post(cluster_on_up, NULL);
@@ -188,6 +195,8 @@ cluster_on_message(struct mq *mq, const struct mq_message *msg, void *arg)
 	atomic_fetch_add(&cl_pending, msg->body_len);
 	d = xmalloc(sizeof(*d) + msg->body_len);
 	snprintf(d->key, sizeof(d->key), "%s", msg->routing_key);
+	snprintf(d->sig, sizeof(d->sig), "%s", msg->message_id != NULL ?
+	    msg->message_id : "");
 	d->len = msg->body_len;
 	memcpy(d->body, msg->body, msg->body_len);
 	inbox_post(cluster_deliver, d);
@@ -235,7 +244,7 @@ static void
 cluster_publish(const char *key, json_t *msg)
 {
 	struct mq_publish	 pub;
-	char			*body;
+	char			*body, sig[BUSSIGN_ID_MAX];
 
 	if (cl_mq == NULL || msg == NULL) {
 		if (msg == NULL)
@@ -251,6 +260,8 @@ cluster_publish(const char *key, json_t *msg)
 	pub.routing_key = key;
 	pub.body = body;
 	pub.body_len = strlen(body);
+	bussign_sign(key, body, pub.body_len, sig);
+	pub.message_id = sig;
 	if (mq_publish(cl_mq, &pub) == -1)
 		counter_add(m_pub_fail, 1);
 	else {
@@ -491,6 +502,8 @@ struct cluster_in {
 	char		 r[ROOM_MAX_CHARS + 1];	/* "" when absent */
 	const char	*n, *nn, *f, *c, *to;
 	json_int_t	 q, p, ts;	/* q: -1 when absent */
+	int		 signed_;	/* by pk (checked) */
+	uint8_t		 pk[BUSSIGN_PK_LEN];
 };
 
 /* 0 when every field the message has passes untrusted.h. */
@@ -545,6 +558,31 @@ cluster_route_ok(const struct cluster_in *in, enum cluster_route route)
 		    strcmp(in->key + 5, in->r) == 0;
 	}
 	return 0;
+}
+
+/*
+ * A known origin that signed before must sign with the same key; the first
+ * signed word from an origin pins its key (trust on first use: replica ids
+ * are random per start, so a forger cannot claim one before it exists).
+ * Unsigned origins are older replicas (or invented ones).
+ */
+static int
+cluster_pin(struct origin *org, int signed_, const uint8_t *pk)
+{
+	if (org->pinned)
+		return signed_ && memcmp(org->pk, pk, BUSSIGN_PK_LEN) == 0 ?
+		    0 : -1;
+	if (signed_) {
+		memcpy(org->pk, pk, BUSSIGN_PK_LEN);
+		org->pinned = 1;
+	}
+	return 0;
+}
+
+static int
+cluster_signer_ok(struct cluster_in *in)
+{
+	return in->org == NULL ? 0 : cluster_pin(in->org, in->signed_, in->pk);
 }
 
 /* Each returns -1 when the message lacks what its kind needs. */
@@ -647,10 +685,15 @@ cluster_on_snap(struct cluster_in *in)
 	    &last, "u", &users) == -1 || !json_is_array(users) || in->q < 0 ||
 	    !cluster_snap_asked(in->org, clock_now_ms()))
 		return -1;
-	/* Parts in order; a part 0 starts a snapshot over. */
-	if (in->org == NULL)
+	/* A part 0 starts a snapshot over. */
+	if (in->org == NULL) {
 		in->org = cluster_origin(in->o, &in->fresh);
-	if (part != 0 && part != in->org->snap_part)
+		if (cluster_signer_ok(in) == -1)
+			return -1;
+	}
+	/* Parts in order; not older than what we have (a replayed one). */
+	if ((part != 0 && part != in->org->snap_part) ||
+	    (!in->fresh && (uint64_t)in->q < in->org->pseq))
 		return -1;
 	in->org->snap_part = last ? 0 : part + 1;
 	if (last)
@@ -700,11 +743,15 @@ static const struct {
 };
 
 static void
-cluster_dispatch(const char *key, const char *k, const char *o, json_t *m)
+cluster_dispatch(const char *key, const char *k, const char *o, json_t *m,
+    const uint8_t *pk)
 {
-	struct cluster_in	in = { .key = key, .o = o, .m = m, .q = -1 };
+	struct cluster_in	in = { .key = key, .o = o, .m = m, .q = -1,
+				    .signed_ = pk != NULL };
 	size_t			i;
 
+	if (pk != NULL)
+		memcpy(in.pk, pk, BUSSIGN_PK_LEN);
 	for (i = 0; i < sizeof(cluster_kinds) / sizeof(cluster_kinds[0]); i++)
 		if (strcmp(k, cluster_kinds[i].kind) == 0)
 			break;
@@ -718,19 +765,23 @@ cluster_dispatch(const char *key, const char *k, const char *o, json_t *m)
 		in.org = cluster_origin(o, &in.fresh);
 	else if ((in.org = strmap_get(cl_origins, o)) != NULL)
 		in.org->heard_ms = clock_now_ms();
-	if (cluster_kinds[i].fn(&in) == -1)
+	if (cluster_signer_ok(&in) == -1 || cluster_kinds[i].fn(&in) == -1)
 		counter_add(m_bad, 1);
 }
 
 void
-cluster_receive(const char *key, const void *body, size_t len)
+cluster_receive(const char *key, const void *body, size_t len,
+    const char *sig)
 {
 	json_t		*m;
 	const char	*k, *o;
 	char		 err[128];
+	uint8_t		 pk[BUSSIGN_PK_LEN];
 
 	counter_add(m_recv, 1);
-	if ((m = jsonx_parse_object(body, len, err, sizeof(err))) == NULL) {
+	/* A signature that does not verify is a forgery, not an old peer. */
+	if ((sig != NULL && bussign_verify(sig, key, body, len, pk) == -1) ||
+	    (m = jsonx_parse_object(body, len, err, sizeof(err))) == NULL) {
 		counter_add(m_bad, 1);
 		return;
 	}
@@ -738,7 +789,7 @@ cluster_receive(const char *key, const void *body, size_t len)
 	    untrusted_origin(o) == -1)
 		counter_add(m_bad, 1);
 	else if (strcmp(o, cl_id) != 0)		/* not our own echo */
-		cluster_dispatch(key, k, o, m);
+		cluster_dispatch(key, k, o, m, sig != NULL ? pk : NULL);
 	json_decref(m);
 }
 
@@ -747,7 +798,8 @@ cluster_deliver(void *arg)
 {
 	struct cluster_delivery *d = arg;
 
-	cluster_receive(d->key, d->body, d->len);
+	cluster_receive(d->key, d->body, d->len, d->sig[0] != '\0' ?
+	    d->sig : NULL);
 	atomic_fetch_sub(&cl_pending, d->len);
 	free(d);
 }
@@ -878,6 +930,7 @@ cluster_start(struct event_base *base, const char *amqp_url,
 	cl_rooms = strmap_new();
 	cl_origins = strmap_new();
 	flood_init(&cl_snap_budget, CLUSTER_SNAP_BURST, clock_now_ms());
+	bussign_init();
 	cluster_metrics();
 	if (amqp_url == NULL)
 		return 0;

@@ -75,11 +75,12 @@ void		 cluster_private(const char *origin, const char *from,
 /* Graceful shutdown: others forget our users without notices. */
 void		 cluster_bye(void);
 /*
- * One delivery from the bus (its routing key and body), on the loop: what
- * the mq thread copied, or tests/chat/server/fuzz_bus.c.  Works standalone
- * too (nothing is published then).
+ * One delivery from the bus (its routing key, body and signature, the
+ * message_id: bussign.h; NULL when unsigned), on the loop: what the mq
+ * thread copied, or tests/chat/server/fuzz_bus.c.  Works standalone too
+ * (nothing is published then).
  */
 void		 cluster_receive(const char *key, const void *body,
-		    size_t len);
+		    size_t len, const char *sig);
 
 #endif

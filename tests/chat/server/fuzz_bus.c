@@ -3,7 +3,8 @@
  * item 9): cluster_receive() with the real hub, rooms and memory store
  * behind it, and two local users on loopback TCP in plain-text mode (one in
  * room "fuzz", one in the lobby), no broker.  Input: the routing key, a
- * newline, the body (no newline: all body, key "presence").  Checks an
+ * newline, the body (no newline: all body, key "presence"); signed with
+ * the process's own bus key, or unsigned when the body starts with '!'.  Checks an
  * invariant beyond crashes: what the users receive holds no control byte
  * but the line ends (bus text is escaped before display).
  */
@@ -21,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "bussign.h"
 #include "cluster.h"
 #include "conn.h"
 #include "hub.h"
@@ -148,7 +150,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t	*nl = memchr(data, '\n', size < 256 ? size : 256);
-	char		 key[256] = "presence";
+	char		 key[256] = "presence", sig[BUSSIGN_ID_MAX];
 	size_t		 klen;
 
 	if (fuzz_base == NULL)
@@ -160,7 +162,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= klen + 1;
 		data = nl + 1;
 	}
-	cluster_receive(key, data, size);
+	/* Signed by one key (pinned for every origin), or unsigned. */
+	if (size > 0 && data[0] == '!')
+		cluster_receive(key, data + 1, size - 1, NULL);
+	else {
+		bussign_sign(key, data, size, sig);
+		cluster_receive(key, data, size, sig);
+	}
 	fuzz_loop();
 	fuzz_drain(fuzz_users[0]);
 	fuzz_drain(fuzz_users[1]);

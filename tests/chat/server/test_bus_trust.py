@@ -28,11 +28,31 @@ class Bus:
         self.ch = self.conn.channel()
         self.bytes = 0
 
-    def send(self, key, msg, user_id=CHAT_USER):
+    def send(self, key, msg, user_id=CHAT_USER, message_id=None):
         body = json.dumps(msg).encode()
         self.bytes += len(body)
-        props = pika.BasicProperties(user_id=user_id) if user_id else None
+        props = pika.BasicProperties(user_id=user_id, message_id=message_id)
         self.ch.basic_publish(EXCHANGE, key, body, props)
+
+    def next_heartbeat(self, origin, timeout=10):
+        """The next heartbeat origin publishes (read as anyone with the
+        chat credentials can): its body and message_id."""
+        q = self.ch.queue_declare("parley.chat.t-" + uuid.uuid4().hex[:8],
+                                  exclusive=True, auto_delete=True).method.queue
+        self.ch.queue_bind(q, EXCHANGE, "presence")
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                method, props, body = self.ch.basic_get(q, auto_ack=True)
+                if method is None:
+                    time.sleep(0.05)
+                    continue
+                msg = json.loads(body)
+                if msg.get("k") == "hb" and msg.get("o") == origin:
+                    return msg, props.message_id
+            raise TimeoutError(f"no heartbeat from {origin}")
+        finally:
+            self.ch.queue_delete(q)
 
     def close(self):
         self.conn.close()
@@ -186,6 +206,17 @@ class BusTrust(unittest.TestCase):
         self.bus.send("presence", {"k": "leave", "o": b_id, "q": 10 ** 12, "r": "b5",
                                    "n": "bob_b5", "quit": True})
         self.bus.send("room.b5", {"k": "bye", "o": b_id, "q": 0})
+        # Exactly b's next presence number, as a reader of the bus knows it:
+        # only b's signature (its key pinned since its first word) passes;
+        # unsigned, with a bad signature, or with b's signature of another
+        # message, it is refused.
+        hb, b_sig = self.bus.next_heartbeat(b_id)
+        leave = {"k": "leave", "o": b_id, "q": hb["q"] + 1, "r": "b5", "n": "bob_b5",
+                 "quit": True}
+        self.bus.send("presence", leave)
+        self.bus.send("presence", leave, message_id="AAAA.BBBB")
+        self.bus.send("presence", leave, message_id=b_sig)
+        self.bus.send("presence", {"k": "bye", "o": b_id, "q": hb["q"]}, message_id=b_sig)
         o = Origin(self.bus)
         self.assertEqual(self.marker(o, "b5", alice, {"alice_b5"}), {"bob_b5"})
 
