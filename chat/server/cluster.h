@@ -5,7 +5,10 @@
  * renames, heartbeats and snapshots), "replica.<id>" (private messages and
  * snapshot replies) and "room.<name>" for each room with local members.
  * Every message carries its origin and a sequence number: a replica drops
- * its own echo and duplicates, and notices gaps.
+ * its own echo and duplicates, and notices gaps.  What arrives is untrusted
+ * (SPEC §3.5): the handlers below get only messages whose every field
+ * passed untrusted.h (names, rooms in lower case, bounded text, sane
+ * numbers); free text still needs escaping before display.
  *
  * The AMQP connection lives on its own thread (lib/mq.h); deliveries come
  * to the event loop through an inbox.  Everything here is called on the
@@ -14,6 +17,7 @@
 #ifndef PARLEY_CLUSTER_H
 #define PARLEY_CLUSTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
@@ -28,8 +32,8 @@ struct cluster_handlers {
 	void	(*chat)(const char *origin, uint64_t seq, uint64_t prev,
 		    const char *room, const char *from, const char *content,
 		    int64_t ts);
-	void	(*private_msg)(const char *from, const char *to,
-		    const char *content, int64_t ts);
+	void	(*private_msg)(const char *origin, const char *from,
+		    const char *to, const char *content, int64_t ts);
 	void	(*join)(const char *origin, const char *room,
 		    const char *name, int first);
 	void	(*leave)(const char *origin, const char *room,
@@ -70,5 +74,13 @@ void		 cluster_private(const char *origin, const char *from,
 		    const char *to, const char *content, int64_t ts);
 /* Graceful shutdown: others forget our users without notices. */
 void		 cluster_bye(void);
+/*
+ * One delivery from the bus (its routing key, body and signature, the
+ * message_id: bussign.h; NULL when unsigned), on the loop: what the mq
+ * thread copied, or tests/chat/server/fuzz_bus.c.  Works standalone too
+ * (nothing is published then).
+ */
+void		 cluster_receive(const char *key, const void *body,
+		    size_t len, const char *sig);
 
 #endif

@@ -970,6 +970,27 @@ hub_command(struct user *u, const char *text, size_t len)
 
 /* ---- other replicas ---- */
 
+/*
+ * Whether origin may speak as name: not when name is one of our guests or
+ * another replica's (a forger on the bus posing as them).  A name we do not
+ * know yet passes: our picture of origin's users may lag.  An account's
+ * name may be in use here and on other replicas at once (its owner's
+ * connections; only the back end hands it out).
+ */
+static int
+hub_remote_speaker_ok(const char *origin, const char *name)
+{
+	struct remote	*rm;
+	struct user	*u;
+	char		 key[NAMEKEY_MAX + 1];
+
+	hub_keyof(name, key);
+	if ((u = strmap_get(hub_local, key)) != NULL)
+		return u->account_id != 0;
+	rm = strmap_get(hub_remote, key);
+	return rm == NULL || strcmp(rm->origin, origin) == 0;
+}
+
 static void
 hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
     const char *room, const char *from, const char *content, int64_t ts)
@@ -979,7 +1000,7 @@ hub_remote_chat(const char *origin, uint64_t seq, uint64_t prev,
 	char		*line, *safe, *safe_from;
 	int		 gap;
 
-	if (r == NULL || r->nlocal == 0)
+	if (r == NULL || r->nlocal == 0 || !hub_remote_speaker_ok(origin, from))
 		return;
 	if (!room_accept(r, origin, seq, prev, &gap))
 		return;
@@ -1020,6 +1041,8 @@ hub_remote_add(const char *origin, const char *name, const char *room)
 	char		 key[NAMEKEY_MAX + 1];
 
 	hub_keyof(name, key);
+	if (strmap_get(hub_local, key) != NULL)	/* ours: not theirs too */
+		return;
 	if ((rm = strmap_get(hub_remote, key)) != NULL) {
 		room_remote_del(rm->room);
 		free(rm->origin);
@@ -1096,13 +1119,17 @@ hub_remote_nick(const char *origin, const char *room, const char *old,
 }
 
 static void
-hub_remote_private(const char *from, const char *to, const char *content,
-    int64_t ts)
+hub_remote_private(const char *origin, const char *from, const char *to,
+    const char *content, int64_t ts)
 {
-	char key[NAMEKEY_MAX + 1];
+	char	 key[NAMEKEY_MAX + 1], *safe;
 
+	if (!hub_remote_speaker_ok(origin, from))
+		return;
 	hub_keyof(to, key);
-	hub_private(strmap_get(hub_local, key), from, content, ts);
+	safe = text_escape(content, strlen(content), NULL);
+	hub_private(strmap_get(hub_local, key), from, safe, ts);
+	free(safe);
 }
 
 struct hub_drop {

@@ -29,14 +29,18 @@ room_find(const char *name)
 struct room *
 room_get(const char *name)
 {
-	struct room *r;
+	struct room	*r;
+	char		 key[ROOM_MAX_CHARS + 1];
 
+	/* Look up what the room would be called: a name over the limit must
+	 * not make a second room under the same key (and lose the first). */
+	snprintf(key, sizeof(key), "%s", name);
 	if (room_map == NULL)
 		room_map = strmap_new();
-	if ((r = strmap_get(room_map, name)) != NULL)
+	if ((r = strmap_get(room_map, key)) != NULL)
 		return r;
 	r = xcalloc(1, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->name, sizeof(r->name), "%s", key);
 	TAILQ_INIT(&r->members);
 	strmap_put(room_map, r->name, r);
 	return r;

@@ -31,6 +31,8 @@
 #include "rpc_client.h"
 #include "settings.h"
 #include "store.h"
+#include "text.h"
+#include "untrusted.h"
 #include "xmalloc.h"
 
 #define STORE_FLUSH_MS		20
@@ -59,6 +61,7 @@ static struct event	*store_flush_ev, *store_beat_ev;
 static json_t		*store_backlog;		/* messages not yet sent */
 static json_t		*store_inflight;	/* the batch being sent */
 static struct counter	*m_append_fail, *m_history_fail, *m_dropped;
+static struct counter	*m_bad_rows;
 static struct gauge	*m_up;
 static int		 store_stopping;
 static int		 store_is_up = 1;	/* the back end answers */
@@ -103,6 +106,8 @@ store_start(struct event_base *base, const char *replica_id,
 	    "", "Joins whose history could not be fetched");
 	m_dropped = metrics_counter("chat_history_dropped_total", "",
 	    "Messages dropped from history because the back end was away");
+	m_bad_rows = metrics_counter("chat_history_rows_refused_total", "",
+	    "History rows from the store refused (malformed or out of bounds)");
 	m_up = metrics_gauge("chat_store_up", "",
 	    "1 while the name and history store answers");
 	gauge_set(m_up, 1);
@@ -530,6 +535,32 @@ backend_append(const char *room, const char *origin, uint64_t seq,
 		evtimer_add(store_flush_ev, &tv);
 }
 
+/*
+ * One stored row, untrusted like bus input (SPEC §3.5): fields within the
+ * bounds of untrusted.h, the text escaped again (in m, which owns it).
+ * -1 (counted) when the row does not pass.
+ */
+static int
+backend_history_row(json_t *m, const char **o, json_int_t *seq,
+    const char **f, const char **t, json_int_t *ts)
+{
+	char *safe;
+
+	if (json_unpack(m, "{s:s, s:I, s:s, s:s, s:I}", "origin", o, "seq",
+	    seq, "from", f, "content", t, "ts", ts) == -1 ||
+	    untrusted_origin(*o) == -1 || *seq < 0 ||
+	    untrusted_name(*f) == -1 || untrusted_content(*t) == -1 ||
+	    untrusted_ts(*ts) == -1) {
+		counter_add(m_bad_rows, 1);
+		return -1;
+	}
+	safe = text_escape(*t, strlen(*t), NULL);
+	json_object_set_new(m, "content", json_string(safe));
+	free(safe);
+	*t = json_string_value(json_object_get(m, "content"));
+	return 0;
+}
+
 static void
 backend_history_done(void *arg)
 {
@@ -549,9 +580,7 @@ backend_history_done(void *arg)
 			const char *o, *f, *t;
 			json_int_t seq, ts;
 
-			if (json_unpack(m, "{s:s, s:I, s:s, s:s, s:I}",
-			    "origin", &o, "seq", &seq, "from", &f,
-			    "content", &t, "ts", &ts) == -1)
+			if (backend_history_row(m, &o, &seq, &f, &t, &ts) == -1)
 				continue;
 			v[n].origin = (char *)o;
 			v[n].seq = (uint64_t)seq;
