@@ -1038,10 +1038,12 @@ static void
 hub_remote_add(const char *origin, const char *name, const char *room)
 {
 	struct remote	*rm;
+	struct user	*u;
 	char		 key[NAMEKEY_MAX + 1];
 
 	hub_keyof(name, key);
-	if (strmap_get(hub_local, key) != NULL)	/* ours: not theirs too */
+	/* A guest of ours is not theirs too; an account may be on both. */
+	if ((u = strmap_get(hub_local, key)) != NULL && u->account_id == 0)
 		return;
 	if ((rm = strmap_get(hub_remote, key)) != NULL) {
 		room_remote_del(rm->room);
