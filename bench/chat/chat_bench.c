@@ -14,6 +14,13 @@
  *   chat-bench cross --port P --port2 P2 --rate R
  *       fan-out where senders are on P and receivers on P2 (replicas).
  *
+ * --ws: every client speaks the browser's protocol instead, to the chat
+ * server's WebSocket listener (CHAT_WS_PORT): the opening handshake with an
+ * Origin (--origin), its accept key checked, then the same lab JSON, one
+ * masked text frame per object out, one unmasked text frame per object in.
+ * Fan-out runs end by waiting for every message in flight and report how
+ * many deliveries never came (missing=).
+ *
  * Prints one "key=value ..." result line.  bench/chat/run makes the table.
  */
 #include <sys/epoll.h>
@@ -34,10 +41,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "ws_handshake.h"
+
 #define HIST_BUCKETS	100000	/* 10 us each: 0..1 s */
 #define MAX_EVENTS	256
 
-enum bstate { B_CONNECTING, B_LOGIN, B_READY };
+enum bstate { B_CONNECTING, B_HANDSHAKE, B_LOGIN, B_READY };
 
 struct bconn {
 	int		 fd;
@@ -51,6 +62,7 @@ struct bconn {
 	uint64_t	 seq;		/* sender: next sequence number */
 	double		 credit;	/* sender: messages due (rate mode) */
 	uint64_t	 hello_us;	/* HELLO sent */
+	char		 accept[WS_ACCEPT_LEN + 1];	/* ws: the answer due */
 };
 
 static struct bconn	*conns;
@@ -60,6 +72,7 @@ static uint64_t		 deliveries, sent, ready_count;
 static uint64_t		 hist[HIST_BUCKETS + 1], hist_n;
 static uint64_t		 login_max_us;	/* slowest HELLO -> WELCOME */
 static int		 measuring;
+static uint64_t		 rx_us;		/* when the input being parsed came */
 
 static struct {
 	const char	*host;
@@ -68,7 +81,11 @@ static struct {
 	int		 hold;	/* idle: seconds to keep the connections after */
 	double		 rate;
 	int		 pid;
-} opt = { "127.0.0.1", 0, 0, 100, 4, 64, 64, 5, 1, 0, 0, 0 };
+	int		 ws;	/* --ws: WebSocket clients */
+	int		 stagger;	/* --stagger: senders take turns */
+	const char	*origin;
+} opt = { "127.0.0.1", 0, 0, 100, 4, 64, 64, 5, 1, 0, 0, 0, 0, 0,
+    "http://localhost:8080" };
 
 static uint64_t
 now_us(void)
@@ -98,12 +115,62 @@ buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
 	*len += n;
 }
 
+/* xorshift32: masking keys and nonces need no strength, only variety. */
+static uint32_t
+rnd32(void)
+{
+	static uint32_t x;
+
+	if (x == 0)
+		x = ((uint32_t)getpid() * 2654435761u) ^ (uint32_t)now_us() ^ 1;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+/* One final client frame: opcode op, masked as a browser masks it. */
+static void
+ws_out(struct bconn *c, uint8_t op, const void *payload, size_t n)
+{
+	uint8_t		 hdr[14], *p;
+	uint32_t	 key = rnd32();
+	size_t		 hlen = 2, off, i;
+
+	hdr[0] = 0x80 | op;
+	if (n < 126)
+		hdr[1] = 0x80 | (uint8_t)n;
+	else if (n < 65536) {
+		hdr[1] = 0x80 | 126;
+		hdr[2] = (uint8_t)(n >> 8);
+		hdr[3] = (uint8_t)n;
+		hlen = 4;
+	} else {
+		hdr[1] = 0x80 | 127;
+		for (i = 0; i < 8; i++)
+			hdr[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+		hlen = 10;
+	}
+	memcpy(hdr + hlen, &key, 4);
+	buf_add(&c->wbuf, &c->wlen, &c->wcap, hdr, hlen + 4);
+	off = c->wlen;
+	buf_add(&c->wbuf, &c->wlen, &c->wcap, payload, n);
+	p = c->wbuf + off;
+	for (i = 0; i < n; i++)
+		p[i] ^= hdr[hlen + (i & 3)];
+}
+
+/* One lab JSON object: a framed frame, or a WebSocket text message. */
 static void
 frame_out(struct bconn *c, const char *json, size_t n)
 {
 	uint8_t hdr[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16),
 	    (uint8_t)(n >> 8), (uint8_t)n };
 
+	if (opt.ws) {
+		ws_out(c, 0x1, json, n);
+		return;
+	}
 	buf_add(&c->wbuf, &c->wlen, &c->wcap, hdr, 4);
 	buf_add(&c->wbuf, &c->wlen, &c->wcap, json, n);
 }
@@ -186,6 +253,38 @@ send_hello(struct bconn *c)
 	flush(c);
 }
 
+/* The browser's opening handshake; the answer is checked in on_read. */
+static void
+send_upgrade(struct bconn *c)
+{
+	uint8_t		nonce[16];
+	uint32_t	r;
+	char		key[32], req[512];
+	int		i, n;
+
+	for (i = 0; i < 4; i++) {
+		r = rnd32();
+		memcpy(nonce + 4 * i, &r, 4);
+	}
+	sodium_bin2base64(key, sizeof(key), nonce, sizeof(nonce),
+	    sodium_base64_VARIANT_ORIGINAL);
+	ws_accept_key(key, strlen(key), c->accept);
+	n = snprintf(req, sizeof(req), "GET /ws HTTP/1.1\r\n"
+	    "Host: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+	    "Origin: %s\r\n\r\n", opt.host, opt.port, key, opt.origin);
+	buf_add(&c->wbuf, &c->wlen, &c->wcap, req, (size_t)n);
+	c->state = B_HANDSHAKE;
+	flush(c);
+}
+
+static void
+fail(struct bconn *c, const char *why)
+{
+	fprintf(stderr, "chat-bench: conn %d: %s\n", c->id, why);
+	exit(1);
+}
+
 static void
 record_latency(uint64_t us)
 {
@@ -195,14 +294,31 @@ record_latency(uint64_t us)
 	hist_n++;
 }
 
+/*
+ * A decimal number and the blank after it, within [*s, end): the input is
+ * not NUL-terminated (sscanf would scan on past the frame for a NUL: the
+ * whole read buffer, each time, behind a WebSocket header).
+ */
+static int
+number(const char **s, const char *end, uint64_t *v)
+{
+	const char *p = *s;
+
+	for (*v = 0; p < end && *p >= '0' && *p <= '9'; p++)
+		*v = *v * 10 + (uint64_t)(*p - '0');
+	if (p == *s || p >= end || *p != ' ')
+		return 0;
+	*s = p + 1;
+	return 1;
+}
+
 /* Content of our own messages: "<sender> <seq> <t_us> pad". */
 static void
 on_chat(struct bconn *c, const uint8_t *p, size_t n)
 {
 	static const char key[] = "\"content\": \"";
 	const char	*s, *end = (const char *)p + n;
-	unsigned long	 sender;
-	unsigned long long seq, t;
+	uint64_t	 sender, seq, t;
 
 	s = memmem(p, n, key, sizeof(key) - 1);
 	if (s == NULL)
@@ -211,15 +327,17 @@ on_chat(struct bconn *c, const uint8_t *p, size_t n)
 	/* Skip "bN: " (the server's "name: " prefix). */
 	while (s < end && *s != ':')
 		s++;
-	if (end - s < 3 || s[1] != ' ' || s[2] < '0' || s[2] > '9')
+	if (end - s < 3 || s[1] != ' ')
 		return;
-	if (sscanf(s + 2, "%lu %llu %llu", &sender, &seq, &t) != 3)
+	s += 2;
+	if (!number(&s, end, &sender) || !number(&s, end, &seq) ||
+	    !number(&s, end, &t))
 		return;
 	if (!measuring)
 		return;
 	deliveries++;
-	record_latency(now_us() - t);
-	if (c->id == observer && sender < (unsigned long)nsenders &&
+	record_latency(rx_us > t ? rx_us - t : 0);
+	if (c->id == observer && sender < (uint64_t)nsenders &&
 	    seq + 1 > acked[sender])
 		acked[sender] = seq + 1;
 }
@@ -238,31 +356,12 @@ on_frame(struct bconn *c, const uint8_t *p, size_t n)
 		on_chat(c, p, n);
 }
 
-static void
-on_read(struct bconn *c)
+/* Framed input: lab frames from off on; returns the end of the last. */
+static size_t
+framed_in(struct bconn *c, size_t off)
 {
-	size_t	off = 0, n;
-	ssize_t	r;
+	size_t n;
 
-	for (;;) {
-		if (c->rcap - c->rlen < 65536) {
-			c->rcap = c->rcap * 2 + 65536;
-			if ((c->rbuf = realloc(c->rbuf, c->rcap)) == NULL)
-				die("realloc");
-		}
-		r = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
-		if (r == 0) {
-			fprintf(stderr, "chat-bench: server closed conn %d\n",
-			    c->id);
-			exit(1);
-		}
-		if (r < 0) {
-			if (errno == EAGAIN)
-				break;
-			die("read");
-		}
-		c->rlen += (size_t)r;
-	}
 	while (c->rlen - off >= 4) {
 		n = (size_t)c->rbuf[off] << 24 | (size_t)c->rbuf[off + 1] << 16 |
 		    (size_t)c->rbuf[off + 2] << 8 | c->rbuf[off + 3];
@@ -271,6 +370,110 @@ on_read(struct bconn *c)
 		on_frame(c, c->rbuf + off + 4, n);
 		off += 4 + n;
 	}
+	return off;
+}
+
+/* The 101 (accept key checked), then HELLO; returns the bytes used. */
+static size_t
+ws_handshake_in(struct bconn *c)
+{
+	const uint8_t	*end = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
+	size_t		 n;
+
+	if (end == NULL)
+		return 0;
+	n = (size_t)(end - c->rbuf) + 4;
+	if (n < 13 || memcmp(c->rbuf, "HTTP/1.1 101 ", 13) != 0)
+		fail(c, "handshake refused (CHAT_WS_ORIGINS lists --origin?)");
+	if (memmem(c->rbuf, n, c->accept, WS_ACCEPT_LEN) == NULL)
+		fail(c, "wrong Sec-WebSocket-Accept");
+	send_hello(c);
+	return n;
+}
+
+/* WebSocket input: server frames (unmasked, unfragmented) from off on. */
+static size_t
+ws_in(struct bconn *c, size_t off)
+{
+	const uint8_t	*p;
+	size_t		 avail, hl, n, i;
+
+	if (c->state == B_HANDSHAKE && (off = ws_handshake_in(c)) == 0)
+		return 0;
+	while ((avail = c->rlen - off) >= 2) {
+		p = c->rbuf + off;
+		hl = 2;
+		n = p[1] & 0x7f;
+		if (p[1] & 0x80 || (p[0] & 0xf0) != 0x80)
+			fail(c, "masked, fragmented or RSV frame from the server");
+		if (n == 126) {
+			if (avail < 4)
+				break;
+			n = (size_t)p[2] << 8 | p[3];
+			hl = 4;
+		} else if (n == 127) {
+			if (avail < 10)
+				break;
+			for (n = 0, i = 2; i < 10; i++)
+				n = n << 8 | p[i];
+			hl = 10;
+		}
+		if (avail - hl < n)
+			break;
+		switch (p[0] & 0x0f) {
+		case 0x1:
+			on_frame(c, p + hl, n);
+			break;
+		case 0x8:
+			fail(c, "server sent a WebSocket close");
+			break;
+		case 0x9:	/* ping: the pong echoes it */
+			ws_out(c, 0xa, p + hl, n);
+			flush(c);
+			break;
+		case 0xa:
+			break;
+		default:
+			fail(c, "unexpected opcode");
+		}
+		off += hl + n;
+	}
+	return off;
+}
+
+static void
+on_read(struct bconn *c)
+{
+	size_t	off;
+	ssize_t	r;
+	int	eof = 0;
+
+	for (;;) {
+		if (c->rcap - c->rlen < 65536) {
+			c->rcap = c->rcap * 2 + 65536;
+			if ((c->rbuf = realloc(c->rbuf, c->rcap)) == NULL)
+				die("realloc");
+		}
+		r = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+		if (r == 0) {	/* after what came before it (an HTTP error) */
+			eof = 1;
+			break;
+		}
+		if (r < 0) {
+			if (errno == EAGAIN)
+				break;
+			die("read");
+		}
+		c->rlen += (size_t)r;
+		/* A short read drained the socket: epoll (level-triggered)
+		 * reports the rest; no read just to see EAGAIN. */
+		if (c->rlen < c->rcap)
+			break;
+	}
+	rx_us = now_us();
+	off = opt.ws ? ws_in(c, 0) : framed_in(c, 0);
+	if (eof)
+		fail(c, "server closed the connection");
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
 	/* Give back memory of idle connections. */
@@ -298,7 +501,10 @@ poll_once(int timeout_ms)
 				errno = err;
 				die("connect");
 			}
-			send_hello(c);
+			if (opt.ws)
+				send_upgrade(c);
+			else
+				send_hello(c);
 			continue;
 		}
 		if (ev[i].events & EPOLLIN)
@@ -387,6 +593,28 @@ rss_kb(int pid)
 	return kb;
 }
 
+/* CPU time (user + system) of process pid in microseconds, or -1. */
+static double
+cpu_us(int pid)
+{
+	char			 path[64], line[1024], *p;
+	FILE			*f;
+	unsigned long long	 ut, st;
+	int			 ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	/* Fields 14 and 15, counted after the name's closing parenthesis. */
+	if (p == NULL || (p = strrchr(line, ')')) == NULL)
+		return -1;
+	ok = sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", &ut, &st) == 2;
+	return ok ? (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK) : -1;
+}
+
 static uint64_t
 percentile(double p)
 {
@@ -404,11 +632,16 @@ percentile(double p)
 static void
 run_load(void)
 {
-	uint64_t	start, now, last, end;
+	uint64_t	start, now, last, end, p50, p99, p999, expected;
+	double		secs, cpu0 = opt.pid > 0 ? cpu_us(opt.pid) : -1;
 	int		i;
 	double		per_sender_us = opt.rate > 0 ?
 			    opt.rate / nsenders / 1e6 : 0;
 
+	/* --stagger: sender i is i/S of a period ahead, so the S senders take
+	 * turns instead of all sending in the same instant. */
+	for (i = 0; opt.stagger && i < nsenders; i++)
+		conns[i].credit = (double)i / nsenders;
 	measuring = 1;
 	start = last = now_us();
 	end = start + (uint64_t)opt.duration * 1000000;
@@ -432,18 +665,30 @@ run_load(void)
 		last = now;
 		poll_once(opt.rate > 0 ? 1 : 0);
 	}
-	measuring = 0;
-	now = now_us();
-	printf("clients=%d senders=%d offered=%s sent_per_s=%.0f "
+	secs = (double)(now_us() - start) / 1e6;
+	if (cpu0 >= 0 && deliveries > 0)
+		printf("server_cpu_ns_per_delivery=%.0f ", (cpu_us(opt.pid) - cpu0)
+		    * 1000 / (double)deliveries);
+	p50 = percentile(0.50);
+	p99 = percentile(0.99);
+	p999 = percentile(0.999);
+	printf("clients=%d senders=%d protocol=%s offered=%s sent_per_s=%.0f "
 	    "deliveries_per_s=%.0f p50_us=%llu p99_us=%llu p999_us=%llu "
-	    "login_max_us=%llu\n",
-	    nconns, nsenders, opt.rate > 0 ? "fixed" : "saturation",
-	    (double)sent * 1e6 / (double)(now - start),
-	    (double)deliveries * 1e6 / (double)(now - start),
-	    (unsigned long long)percentile(0.50),
-	    (unsigned long long)percentile(0.99),
-	    (unsigned long long)percentile(0.999),
+	    "login_max_us=%llu ",
+	    nconns, nsenders, opt.ws ? "websocket" : "framed",
+	    opt.rate > 0 ? "fixed" : "saturation", (double)sent / secs,
+	    (double)deliveries / secs, (unsigned long long)p50,
+	    (unsigned long long)p99, (unsigned long long)p999,
 	    (unsigned long long)login_max_us);
+	/* Every message reaches everyone but its sender: wait for those in
+	 * flight, then count what never came. */
+	expected = sent * (uint64_t)(nconns - 1);
+	end = now_us() + 10000000;
+	while (deliveries < expected && now_us() < end)
+		poll_once(10);
+	measuring = 0;
+	printf("missing=%llu\n", (unsigned long long)(expected > deliveries ?
+	    expected - deliveries : 0));
 }
 
 static void
@@ -452,7 +697,7 @@ usage(void)
 	fprintf(stderr, "usage: chat-bench fanout|idle|cross --port P "
 	    "[--port2 P2] [--clients N] [--senders S] [--rate R] "
 	    "[--window W] [--size B] [--duration S] [--srcips K] "
-	    "[--pid PID] [--hold S]\n");
+	    "[--pid PID] [--hold S] [--stagger] [--ws [--origin O]]\n");
 	exit(2);
 }
 
@@ -472,6 +717,9 @@ main(int argc, char **argv)
 		{ "hold", required_argument, NULL, 'H' },
 		{ "srcips", required_argument, NULL, 'i' },
 		{ "pid", required_argument, NULL, 'x' },
+		{ "ws", no_argument, NULL, 'W' },
+		{ "stagger", no_argument, NULL, 'g' },
+		{ "origin", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*mode;
@@ -496,6 +744,9 @@ main(int argc, char **argv)
 		case 'H': opt.hold = atoi(optarg); break;
 		case 'i': opt.srcips = atoi(optarg); break;
 		case 'x': opt.pid = atoi(optarg); break;
+		case 'W': opt.ws = 1; break;
+		case 'g': opt.stagger = 1; break;
+		case 'o': opt.origin = optarg; break;
 		default: usage();
 		}
 	}
@@ -519,7 +770,8 @@ main(int argc, char **argv)
 		nsenders = 0;
 		connect_all(0, nconns, opt.port);
 		wait_ready(nconns, 300);
-		settle(1000);
+		/* 2.5 s: the server's 1-s sweep trims quiet WebSockets. */
+		settle(2500);
 		rss1 = opt.pid > 0 ? rss_kb(opt.pid) : -1;
 		printf("idle_clients=%d server_rss_before_kb=%ld "
 		    "server_rss_after_kb=%ld rss_per_conn_bytes=%.0f\n",

@@ -135,6 +135,10 @@ out_free(struct out *o)
 {
 	wbuf_free(&o->lab);
 	wbuf_free(&o->meta);
+	free(o->ws[0].p);
+	free(o->ws[1].p);
+	o->ws[0].p = o->ws[1].p = NULL;
+	o->ws[0].len = o->ws[1].len = 0;
 	free(o->line);
 	o->line = NULL;
 }
@@ -251,6 +255,32 @@ conn_ws_close_frame(struct conn *c, uint16_t code, const char *reason)
 	ws_decoder_step(&c->ws->dec, WS_IN_CLOSE_SENT);
 }
 
+/*
+ * o to a WebSocket: its lab frame (one of o's renderings) as one text
+ * frame, made once per out and rendering like the renderings themselves,
+ * so a room's WebSockets cost one evbuffer_add each, as framed clients do.
+ */
+static void
+conn_ws_send(struct conn *c, struct out *o, const uint8_t *frame, size_t len)
+{
+	struct ws_text	*t = &o->ws[frame == o->meta.p];
+	uint8_t		 hdr[WS_MAX_HEADER];
+	size_t		 hlen, plen;
+
+	if (c->ws->close_sent || c->ws->dec.state == WS_HANDSHAKE ||
+	    len < FRAME_HEADER_LEN)
+		return;
+	if (t->p == NULL) {
+		plen = len - FRAME_HEADER_LEN;
+		hlen = ws_frame_header(hdr, WS_OP_TEXT, 1, plen);
+		t->p = xmalloc(hlen + plen);
+		memcpy(t->p, hdr, hlen);
+		memcpy(t->p + hlen, frame + FRAME_HEADER_LEN, plen);
+		t->len = hlen + plen;
+	}
+	conn_queue(c, NULL, 0, t->p, t->len);
+}
+
 void
 conn_send(struct conn *c, struct out *o)
 {
@@ -260,7 +290,10 @@ conn_send(struct conn *c, struct out *o)
 	if (!conn_writable(c))
 		return;
 	p = conn_render(c, o, &len);
-	conn_write(c, p, len);
+	if (c->mode == CONN_WS)
+		conn_ws_send(c, o, p, len);
+	else
+		conn_write(c, p, len);
 }
 
 void

@@ -71,6 +71,12 @@ struct conn {
 TAILQ_HEAD(conn_list, conn);
 
 /* A message for one or many clients, rendered once per kind of client. */
+/* A rendering as one WebSocket text frame (conn.c). */
+struct ws_text {
+	uint8_t		*p;
+	size_t		 len;
+};
+
 struct out {
 	const char	*type;		/* "CHAT", "WELCOME", "BYE" */
 	const char	*content;	/* the display line */
@@ -84,6 +90,7 @@ struct out {
 	const char	**features;	/* WELCOME to feature-aware clients */
 	size_t		 nfeatures;
 	struct wbuf	 lab, meta;	/* renderings, made on first use */
+	struct ws_text	 ws[2];		/* lab, meta as WebSocket frames */
 	char		*line;
 	size_t		 linelen;
 };
