@@ -30,7 +30,7 @@ const struct config_setting fe_settings[] = {
 	    NULL, 0, "open connections; a new one past it closes the one "
 	    "that has waited longest for its client" },
 	{ "HTTP_MAX_CONN_PER_IP", CONFIG_UINT(FE(http_max_conn_per_ip)), 64, 0,
-	    100000, NULL, 0, "connections per client address, 0 = unlimited" },
+	    100000, NULL, 0, "connections per client (IPv4 address, IPv6 prefix), 0 = unlimited" },
 	{ "HTTP_TIMEOUT_S", CONFIG_UINT(FE(http_timeout_s)), 30, 1, 3600, NULL,
 	    0, "idle connection timeout" },
 	{ "HTTP_REQUEST_TIMEOUT_S", CONFIG_UINT(FE(http_request_timeout_s)), 10,

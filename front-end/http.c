@@ -737,20 +737,31 @@ http_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 {
 	struct http			*h = cls;
 	struct http_conn		*c = *socket_context;
-	const union MHD_ConnectionInfo	*ci;
+	const union MHD_ConnectionInfo	*ci, *addr;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		addr = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		if (ci == NULL)
 			return;
 		*socket_context = c = xcalloc(1, sizeof(*c));
-		http_conns_opened(h->conns, c, ci->connect_fd);
+		http_conns_opened(h->conns, c, ci->connect_fd,
+		    addr != NULL ? addr->client_addr : NULL);
 	} else if (c != NULL) {
 		http_conns_closed(h->conns, c);
 		free(c);
 		*socket_context = NULL;
 	}
+}
+
+/* Per client (address or IPv6 prefix), not libmicrohttpd's exact address. */
+static enum MHD_Result
+http_admit(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void)addrlen;
+	return http_conns_admit(cls, addr) ? MHD_YES : MHD_NO;
 }
 
 /*
@@ -810,16 +821,17 @@ http_start(struct frontend *fe, const struct http_site *site, char *err,
 	h->site = *site;
 	cap = cfg->http_max_conn;
 	limit = http_mhd_limit(&cap);
-	h->conns = http_conns_start(cap, cfg->http_request_timeout_s * 1000);
+	h->conns = http_conns_start(&(struct http_conns_config){ cap,
+	    cfg->http_request_timeout_s * 1000, cfg->http_max_conn_per_ip,
+	    cfg->http_ipv6_prefix });
 	h->counts = xcalloc((site->nroutes + 1) * HTTP_NSTATUSES,
 	    sizeof(*h->counts));
 	pthread_mutex_init(&h->rpc_lock, NULL);
-	h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
-	    http_access, h,
+	h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, http_admit,
+	    h->conns, http_access, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 	    MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads,
 	    MHD_OPTION_CONNECTION_LIMIT, limit,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_max_conn_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,

@@ -6,30 +6,91 @@
  */
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "clock.h"
 #include "http_conn.h"
 #include "log.h"
 #include "metrics.h"
+#include "session.h"
 #include "xmalloc.h"
 
 #define HTTP_CONNS_TICK_MS	100	/* reaper period */
 
+/* The open connections of one client (a list: few clients hold many). */
+struct http_client {
+	struct http_client	*next;
+	unsigned		 n;
+	char			 key[64];	/* session_client_key() */
+};
+
 struct http_conns {
 	pthread_mutex_t		 lock;
 	struct http_conn	*head, *tail;	/* waiting, oldest first */
+	struct http_client	*clients;
 	unsigned		 open;		/* connections known */
-	unsigned		 cap;
+	unsigned		 cap, per_client, v6_prefix;
 	uint64_t		 timeout_ms;
 	pthread_t		 reaper;
 	atomic_int		 stopping;
-	struct counter		*evicted_cap, *evicted_deadline;
+	struct counter		*evicted_cap, *evicted_deadline, *refused;
 	struct gauge		*open_gauge;
 };
+
+static void
+http_client_key(const struct http_conns *hc, const struct sockaddr *sa,
+    char key[64])
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, ip, sizeof(ip));
+	else if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, ip, sizeof(ip));
+	session_client_key(ip, hc->v6_prefix, key, 64);
+}
+
+/* Under the lock: the client's entry, made when make is set. */
+static struct http_client *
+http_client_find(struct http_conns *hc, const char *key, int make)
+{
+	struct http_client *cl;
+
+	for (cl = hc->clients; cl != NULL; cl = cl->next)
+		if (strcmp(cl->key, key) == 0)
+			return cl;
+	if (!make)
+		return NULL;
+	cl = xcalloc(1, sizeof(*cl));
+	snprintf(cl->key, sizeof(cl->key), "%s", key);
+	cl->next = hc->clients;
+	hc->clients = cl;
+	return cl;
+}
+
+/* Under the lock: one connection of cl fewer; the entry goes at 0. */
+static void
+http_client_release(struct http_conns *hc, struct http_client *cl)
+{
+	struct http_client **pp;
+
+	if (cl == NULL || --cl->n > 0)
+		return;
+	for (pp = &hc->clients; *pp != cl; pp = &(*pp)->next)
+		;
+	*pp = cl->next;
+	free(cl);
+}
 
 static void
 http_conns_unlink(struct http_conns *hc, struct http_conn *c)
@@ -94,15 +155,20 @@ http_conns_reap(void *arg)
 }
 
 struct http_conns *
-http_conns_start(unsigned cap, unsigned timeout_ms)
+http_conns_start(const struct http_conns_config *cfg)
 {
 	struct http_conns	*hc = xcalloc(1, sizeof(*hc));
 	const char		*help = "Connections closed while waiting "
 				    "for their client";
 
 	pthread_mutex_init(&hc->lock, NULL);
-	hc->cap = cap;
-	hc->timeout_ms = timeout_ms;
+	hc->cap = cfg->cap;
+	hc->timeout_ms = cfg->timeout_ms;
+	hc->per_client = cfg->per_client;
+	hc->v6_prefix = cfg->v6_prefix;
+	hc->refused = metrics_counter("parley_http_connections_refused_total",
+	    "reason=\"per-client\"", "Connections refused at accept: the "
+	    "client (address or IPv6 prefix) had HTTP_MAX_CONN_PER_IP open");
 	hc->evicted_cap = metrics_counter("parley_http_connections_closed_total",
 	    "reason=\"connection-cap\"", help);
 	hc->evicted_deadline = metrics_counter(
@@ -122,15 +188,47 @@ http_conns_stop(struct http_conns *hc)
 		return;
 	atomic_store(&hc->stopping, 1);
 	pthread_join(hc->reaper, NULL);
+	while (hc->clients != NULL) {
+		hc->clients->n = 1;
+		http_client_release(hc, hc->clients);
+	}
 	pthread_mutex_destroy(&hc->lock);
 	free(hc);
 }
 
-void
-http_conns_opened(struct http_conns *hc, struct http_conn *c, int fd)
+int
+http_conns_admit(struct http_conns *hc, const struct sockaddr *sa)
 {
-	c->fd = fd;
+	struct http_client	*cl;
+	char			 key[64];
+	int			 ok;
+
+	if (hc->per_client == 0)
+		return 1;
+	http_client_key(hc, sa, key);
 	pthread_mutex_lock(&hc->lock);
+	cl = http_client_find(hc, key, 0);
+	ok = cl == NULL || cl->n < hc->per_client;
+	pthread_mutex_unlock(&hc->lock);
+	if (!ok) {
+		counter_add(hc->refused, 1);
+		log_ratelimited(LOG_LEVEL_INFO, 5, 10, "http connection "
+		    "refused reason=per-client client=%s", key);
+	}
+	return ok;
+}
+
+void
+http_conns_opened(struct http_conns *hc, struct http_conn *c, int fd,
+    const struct sockaddr *sa)
+{
+	char key[64];
+
+	c->fd = fd;
+	http_client_key(hc, sa, key);
+	pthread_mutex_lock(&hc->lock);
+	c->client = http_client_find(hc, key, 1);
+	c->client->n++;
 	hc->open++;
 	http_conns_append(hc, c);
 	/* Past the cap: the longest-waiting connection makes room. */
@@ -146,6 +244,8 @@ http_conns_closed(struct http_conns *hc, struct http_conn *c)
 	pthread_mutex_lock(&hc->lock);
 	if (c->state == CONN_WAITING)
 		http_conns_unlink(hc, c);
+	http_client_release(hc, c->client);
+	c->client = NULL;
 	hc->open--;
 	gauge_set(hc->open_gauge, (int64_t)hc->open);
 	pthread_mutex_unlock(&hc->lock);

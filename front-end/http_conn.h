@@ -9,9 +9,15 @@
  * connections that send nothing useful can never keep a fresh client out.
  * Closing is shutdown(2) from any thread: libmicrohttpd sees the end of
  * the stream on its own thread and closes the connection itself.
+ *
+ * The budget also counts connections per client — an IPv4 address, or an
+ * IPv6 prefix (HTTP_IPV6_PREFIX bits: one /64 is one subscriber) — and
+ * refuses a client's connection past HTTP_MAX_CONN_PER_IP at accept.
  */
 #ifndef PARLEY_HTTP_CONN_H
 #define PARLEY_HTTP_CONN_H
+
+#include <sys/socket.h>
 
 #include <stdint.h>
 
@@ -24,14 +30,25 @@ struct http_conn {
 	enum http_conn_state	 state;
 	uint64_t		 since_ms;	/* waiting since */
 	struct http_conn	*prev, *next;	/* the waiting list, oldest first */
+	struct http_client	*client;	/* its count per client */
 };
 
-/* cap connections open; timeout_ms of waiting per request. */
-struct http_conns	*http_conns_start(unsigned cap, unsigned timeout_ms);
+struct http_conns_config {
+	unsigned	cap;		/* connections open */
+	unsigned	timeout_ms;	/* of waiting, per request */
+	unsigned	per_client;	/* connections per client, 0: any */
+	unsigned	v6_prefix;	/* bits of an IPv6 client */
+};
+
+struct http_conns	*http_conns_start(const struct http_conns_config *);
 void			 http_conns_stop(struct http_conns *);
 
+/* libmicrohttpd's accept policy: 1 when the client may open one more. */
+int	http_conns_admit(struct http_conns *, const struct sockaddr *);
+
 /* From libmicrohttpd's connection callbacks and the request callbacks. */
-void	http_conns_opened(struct http_conns *, struct http_conn *, int fd);
+void	http_conns_opened(struct http_conns *, struct http_conn *, int fd,
+	    const struct sockaddr *);
 void	http_conns_closed(struct http_conns *, struct http_conn *);
 void	http_conns_busy(struct http_conns *, struct http_conn *);
 void	http_conns_waiting(struct http_conns *, struct http_conn *);

@@ -5,6 +5,7 @@ answers close the connection and echo nothing, /metrics is only on the admin
 port.  No back end is needed: the front end is driven over raw sockets."""
 import os
 import socket
+import subprocess
 import sys
 import time
 import unittest
@@ -169,6 +170,86 @@ class FrontendHardening(unittest.TestCase):
         r = fc.Browser(self.fe.admin_port).get("/metrics")
         self.assertEqual(r.status, 200)
         self.assertIn("parley_http_connections ", r.body)
+
+
+# Addresses of our own on the loopback interface (root: the suite's case):
+# three in one /64, one in another.
+SAME_64 = ["fd00:5e:1::1", "fd00:5e:1::2", "fd00:5e:1::3", "fd00:5e:1::4"]
+OTHER_64 = "fd00:5e:2::1"
+
+
+def add_lo_addresses(addrs):
+    """Add addrs to lo; the ones added, or None when we may not."""
+    added = []
+    for a in addrs:
+        r = subprocess.run(["ip", "-6", "addr", "add", f"{a}/64", "dev", "lo", "nodad"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            del_lo_addresses(added)
+            return None
+        added.append(a)
+    return added
+
+
+def del_lo_addresses(addrs):
+    for a in addrs:
+        subprocess.run(["ip", "-6", "addr", "del", f"{a}/64", "dev", "lo"],
+                       capture_output=True)
+
+
+def connect6(port, source, dest=SAME_64[0]):
+    return socket.create_connection((dest, port), timeout=5, source_address=(source, 0))
+
+
+class PerClientCap(unittest.TestCase):
+    """HTTP_MAX_CONN_PER_IP counts an IPv6 client per HTTP_IPV6_PREFIX bits:
+    other addresses of one /64 share its allowance (libmicrohttpd's own
+    limit counted exact addresses, so a /64 held 2^64 allowances)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.added = add_lo_addresses(SAME_64 + [OTHER_64])
+        if cls.added is None:
+            raise unittest.SkipTest("cannot add IPv6 addresses to lo (not root)")
+        cls.services = h.shared_services()
+        cls.fe = fc.frontend(cls.services, test=TEST, name="front-end-per-client", env={
+            "HTTP_MAX_CONN_PER_IP": "3", "HTTP_IPV6_PREFIX": "64"})
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            assert cls.fe.stop() == 0, "front-end did not stop cleanly"
+        finally:
+            del_lo_addresses(cls.added)
+
+    def healthz(self, source):
+        """The answer's status line to GET /healthz from source, or None if
+        the front end closed the connection without one."""
+        with connect6(self.fe.port, source) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            out, _ = read_all(s)
+        return out.split(b"\r\n", 1)[0].decode() if out else None
+
+    def test_one_prefix_shares_one_allowance(self):
+        held = []
+        try:
+            for src in SAME_64[1:]:         # three addresses of one /64
+                s = connect6(self.fe.port, src)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-a: ")
+                held.append(s)
+            time.sleep(0.2)                 # the front end has counted them
+            self.assertIsNone(self.healthz(SAME_64[0]),
+                              "a fourth address of the same /64 was let in")
+            self.assertIn("200", self.healthz(OTHER_64) or "", "another /64 is not affected")
+            r = fc.Browser(self.fe.port).get("/healthz")
+            self.assertEqual(r.status, 200, "IPv4 clients are not affected")
+        finally:
+            for s in held:
+                s.close()
+        time.sleep(0.2)
+        self.assertIn("200", self.healthz(SAME_64[0]) or "", "closing gives the allowance back")
+        self.assertRegex(fc.metrics(self.fe),
+                         r'parley_http_connections_refused_total\{reason="per-client"\} [1-9]')
 
 
 if __name__ == "__main__":
