@@ -856,7 +856,11 @@ http_stop(struct http *h, unsigned wait_ms)
 
 	if (h == NULL)
 		return;
-	MHD_quiesce_daemon(h->daemon);
+	/* Not MHD_quiesce_daemon: with a thread pool and epoll it races the
+	 * workers over the listen socket's epoll entry and can abort
+	 * ("Failed to remove listen FD from epoll set"); our accept policy
+	 * refuses every new connection instead. */
+	http_conns_close_door(h->conns);
 	while ((n = atomic_load(&h->inflight)) > 0 &&
 	    clock_now_ms() < deadline)
 		usleep(20000);

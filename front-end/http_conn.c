@@ -40,7 +40,8 @@ struct http_conns {
 	unsigned		 cap, per_client, v6_prefix;
 	uint64_t		 timeout_ms;
 	pthread_t		 reaper;
-	atomic_int		 stopping;
+	atomic_int		 stopping;	/* the reaper's */
+	atomic_int		 door_closed;	/* no new connections */
 	struct counter		*evicted_cap, *evicted_deadline, *refused;
 	struct gauge		*open_gauge;
 };
@@ -203,6 +204,8 @@ http_conns_admit(struct http_conns *hc, const struct sockaddr *sa)
 	char			 key[64];
 	int			 ok;
 
+	if (atomic_load(&hc->door_closed))
+		return 0;
 	if (hc->per_client == 0)
 		return 1;
 	http_client_key(hc, sa, key);
@@ -216,6 +219,12 @@ http_conns_admit(struct http_conns *hc, const struct sockaddr *sa)
 		    "refused reason=per-client client=%s", key);
 	}
 	return ok;
+}
+
+void
+http_conns_close_door(struct http_conns *hc)
+{
+	atomic_store(&hc->door_closed, 1);
 }
 
 void

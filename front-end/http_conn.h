@@ -45,6 +45,8 @@ void			 http_conns_stop(struct http_conns *);
 
 /* libmicrohttpd's accept policy: 1 when the client may open one more. */
 int	http_conns_admit(struct http_conns *, const struct sockaddr *);
+/* Stopping: every new connection is refused from now on. */
+void	http_conns_close_door(struct http_conns *);
 
 /* From libmicrohttpd's connection callbacks and the request callbacks. */
 void	http_conns_opened(struct http_conns *, struct http_conn *, int fd,
