@@ -200,6 +200,8 @@ ENV.update({k: str(v) for k, v in PORTS.items()})
 # The page's WebSocket on the remapped port (the CSP names it); the origin stays .env's.
 ENV['CHAT_WS_URL'] = 'ws://localhost:%d/ws' % PORTS['CHAT_WS_PORT']
 WS_ORIGIN = ENV.get('CHAT_WS_ORIGINS', DOTENV['CHAT_WS_ORIGINS']).split(',')[0].strip()
+# Chromium's page is on the remapped HTTP port: its Origin is admitted too.
+ENV['CHAT_WS_ORIGINS'] = '%s, http://localhost:%d' % (WS_ORIGIN, PORTS['HTTP_PORT'])
 for k in ('RABBITMQ_DEFAULT_USER', 'RABBITMQ_DEFAULT_PASS', 'POSTGRES_USER',
           'POSTGRES_PASSWORD', 'POSTGRES_DB', 'BACKEND_DB_USER', 'BACKEND_DB_PASSWORD',
           'PARLEY_MQ_FRONT_PASS', 'PARLEY_MQ_BACK_PASS', 'PARLEY_MQ_CHAT_PASS'):
@@ -806,6 +808,75 @@ def check_browser_chat(state):
     asyncio.run(talk())
 
 
+def check_chromium_chat():
+    """Issue 13's "Done when" on compose: in Chromium a person registers, opens /chat,
+    picks a name and chats with a lab-protocol client (tests/chat/server/lab_client.py)
+    and a telnet-style plain-text user, both on the published chat port
+    (tests/docker/compose_chat.mjs; screenshot in tests/artifacts/docker-e2e/)."""
+    mods = os.path.join(ROOT, 'tests', 'frontend')
+    if not shutil.which('node') or not os.path.exists('/usr/bin/chromium'):
+        raise Skip('node or /usr/bin/chromium missing (tests/install-deps.sh installs them)')
+    if not os.path.isdir(os.path.join(mods, 'node_modules', 'playwright-core')):
+        run(['npm', 'ci', '--no-audit', '--no-fund'], cwd=mods, timeout=300)
+    sys.path.insert(0, os.path.join(ROOT, 'tests', 'chat', 'server'))
+    from lab_client import LabClient
+    tag = uuid.uuid4().hex[:6]
+    who = {'NAME': 'chromium' + tag, 'LAB': 'lab' + tag, 'TELNET': 'tel' + tag,
+           'LINE': 'hello from Chromium on compose'}
+    said = '%s: %s' % (who['NAME'], who['LINE'])
+    lab = LabClient('127.0.0.1', PORTS['CHAT_PORT'], timeout=20)
+    cleanups.append(lab.close)
+    lab.login(who['LAB'])
+    tel = socket.create_connection(('127.0.0.1', PORTS['CHAT_PORT']), timeout=20)
+    cleanups.append(tel.close)
+    tel.sendall(who['TELNET'].encode() + b'\r\n')
+    text = {'buf': b''}
+
+    def tel_has(want):      # a complete line of the telnet session equal to want
+        tel.settimeout(2)
+        try:
+            text['buf'] += tel.recv(65536)
+        except socket.timeout:
+            pass
+        lines = text['buf'].split(b'\n')
+        text['buf'] = lines.pop()
+        return any(x.decode('utf-8', 'replace').rstrip('\r') == want for x in lines)
+    until('telnet welcome', lambda: tel_has('Welcome %s! You can now start to chat!' %
+                                            who['TELNET']), 20, 0)
+    shots = os.path.join(ROOT, 'tests', 'artifacts', 'docker-e2e')
+    node = subprocess.Popen(['node', os.path.join(HERE, 'compose_chat.mjs')], text=True,
+                            env=dict(os.environ, BASE_URL='http://localhost:%d' %
+                                     PORTS['HTTP_PORT'], ARTIFACTS=shots, **who),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def lab_has(want):
+        if node.poll() is not None:
+            raise Fatal('compose_chat.mjs exited %s' % node.returncode)
+        try:
+            return lab.recv_until(lambda m: m.get('content') == want, 2)
+        except TimeoutError:
+            return False
+    try:
+        try:
+            until('the lab client sees %r' % said, lambda: lab_has(said), 90, 0)
+        except Fatal:
+            pass    # the browser's output below says why
+        else:
+            until('the telnet user sees %r' % said, lambda: tel_has(said), 20, 0)
+            lab.chat('hi %s, from the lab' % who['NAME'])
+            tel.sendall(b'telnet says hi\r\n')
+        out = node.communicate(timeout=90)[0]
+    finally:
+        if node.poll() is None:
+            node.kill()
+            out = node.communicate()[0]
+        lab.close()
+        tel.close()
+    log(out.rstrip())
+    if node.returncode != 0:
+        raise Fail('compose_chat.mjs exited %s' % node.returncode)
+
+
 def check_lab_exercise(state):
     """The lab's exercise: a chat server started with `-p 7070:60876` (here a free port)
     and a client on another network connecting to the host's port; the second server
@@ -1227,6 +1298,9 @@ def main():
         step('browser chat: chat name, ticket, WebSocket HELLO on CHAT_WS_PORT, guests see it',
              lambda: (need(have_chat and have_front, 'chat or front end not in the tree yet'),
                       check_browser_chat(state)))
+        step('Chromium registers, opens /chat, picks a name, chats with lab + telnet users',
+             lambda: (need(have_chat and have_front, 'chat or front end not in the tree yet'),
+                      check_chromium_chat()))
         step('lab exercise: chat-server -p PORT:60876, client from another network',
              lambda: (need(have_chat and 'chat' in state, 'chat not working'),
                       check_lab_exercise(state)))
